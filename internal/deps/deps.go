@@ -1,0 +1,13 @@
+package deps
+import (
+ _ "github.com/go-mysql-org/go-mysql/replication"
+ _ "github.com/go-mysql-org/go-mysql/client"
+ _ "github.com/jackc/pglogrepl"
+ _ "github.com/jackc/pgx/v5"
+ _ "github.com/segmentio/kafka-go"
+ _ "github.com/hamba/avro/v2"
+ _ "github.com/stretchr/testify/require"
+ _ "github.com/twmb/franz-go/pkg/kfake"
+ _ "github.com/twmb/franz-go/pkg/kgo"
+ _ "github.com/go-sql-driver/mysql"
+)
