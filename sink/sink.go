@@ -32,7 +32,14 @@ type Batch struct {
 //   - Changes of one table are applied in order; a key change (an update whose
 //     key differs between Before and After) moves the row.
 //   - Values equal to sluice.Unchanged leave the target column untouched.
-//   - Write is never called concurrently on one Sink.
+//   - Write is never called concurrently on one Sink, and the sink must not
+//     keep b or its Changes slice after Write returns (the pipeline reuses it).
+//   - A batch may hold no changes but a Position (the source moved on through
+//     transactions that produced nothing for this sink); a Checkpointer stores
+//     the position. Batches never contain sluice.OpHeartbeat changes.
+//   - An error that retrying cannot fix (a conflict under a fail policy, an
+//     unsupported DDL) should be marked with sluice.Permanent so the pipeline
+//     fails at once; any other error is retried within the pipeline's window.
 //   - Close releases resources; it is called once, after the last Write.
 type Sink interface {
 	Write(ctx context.Context, b *Batch) error
