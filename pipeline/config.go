@@ -74,22 +74,22 @@ type BatchConfig struct {
 func (c *Config) Validate() error {
 	var errs []error
 	if c.Name == "" {
-		errs = append(errs, errors.New("Name is required: it keys the checkpoint"))
+		errs = append(errs, errors.New("missing Name: it keys the checkpoint"))
 	}
 	if c.Source == nil {
-		errs = append(errs, errors.New("Source is required"))
+		errs = append(errs, errors.New("missing Source"))
 	}
 	if len(c.Sinks) == 0 {
-		errs = append(errs, errors.New("at least one Sink is required"))
+		errs = append(errs, errors.New("no Sinks: at least one is required"))
 	}
 	for i, s := range c.Sinks {
 		if s == nil {
-			errs = append(errs, fmt.Errorf("Sinks[%d] is nil", i))
+			errs = append(errs, fmt.Errorf("nil sink at Sinks[%d]", i))
 		}
 	}
 	for i, t := range c.Transforms {
 		if t == nil {
-			errs = append(errs, fmt.Errorf("Transforms[%d] is nil", i))
+			errs = append(errs, fmt.Errorf("nil transform at Transforms[%d]", i))
 		}
 	}
 	setDefault(&c.Batch.MaxChanges, DefaultBatchMaxChanges)
@@ -100,13 +100,13 @@ func (c *Config) Validate() error {
 	setDefault(&c.CheckpointInterval, DefaultCheckpointInterval)
 	setDefault(&c.DrainTimeout, DefaultDrainTimeout)
 	if c.Batch.MaxChanges < 0 || c.Batch.MaxBytes < 0 || c.Batch.MaxDelay < 0 {
-		errs = append(errs, errors.New("Batch bounds must not be negative"))
+		errs = append(errs, errors.New("negative Batch bounds"))
 	}
 	if c.BufferChanges < c.Batch.MaxChanges {
-		errs = append(errs, fmt.Errorf("BufferChanges (%d) must be at least Batch.MaxChanges (%d)", c.BufferChanges, c.Batch.MaxChanges))
+		errs = append(errs, fmt.Errorf("buffer of %d changes (BufferChanges) is smaller than one batch (Batch.MaxChanges %d)", c.BufferChanges, c.Batch.MaxChanges))
 	}
 	if c.RetryWindow < 0 || c.CheckpointInterval < 0 || c.DrainTimeout < 0 {
-		errs = append(errs, errors.New("RetryWindow, CheckpointInterval and DrainTimeout must not be negative"))
+		errs = append(errs, errors.New("negative RetryWindow, CheckpointInterval or DrainTimeout"))
 	}
 	if c.Checkpoints == nil {
 		c.Checkpoints = checkpoint.NewMemory()

@@ -42,7 +42,6 @@ var testTable = func() *sluice.Table {
 type memSource struct {
 	txns, perTxn int
 	live         bool
-	prebuilt     []sluice.Change // for benchmarks: emitted cyclically
 	acked        atomic.Int64
 	onAck        func(pos int)
 	emitted      atomic.Int64
@@ -504,7 +503,7 @@ func TestConfigValidate(t *testing.T) {
 	if err == nil {
 		t.Fatal("empty config validated")
 	}
-	for _, want := range []string{"Name is required", "Source is required", "Sink is required", "BufferChanges (5)"} {
+	for _, want := range []string{"missing Name", "missing Source", "no Sinks", "buffer of 5 changes"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not say %q", err, want)
 		}
