@@ -1,0 +1,49 @@
+// Package testenv starts private, throwaway database servers for tests,
+// examples and benchmarks: a MariaDB 10.11 and a PostgreSQL 15 from the
+// Debian packages, in a temporary directory on free loopback ports, and an
+// in-process Kafka-protocol broker (kfake). It never touches the machine's
+// own services on 3306/5432.
+//
+// # Shared servers
+//
+// Each test package gets at most one server of each kind, started lazily
+// on first use and removed after its tests:
+//
+//	func TestMain(m *testing.M) { os.Exit(testenv.Run(m)) }
+//
+//	func TestX(t *testing.T) {
+//		my := testenv.MariaDB(t)        // *MySQL: Addr, User, Password, DSN, DB, Exec
+//		db := my.CreateDatabase(t)      // fresh database, dropped at cleanup
+//		my.Exec(t, db, "CREATE TABLE `t` (`id` INT PRIMARY KEY)")
+//	}
+//
+// Tests share the package's servers, so each test works in its own
+// database (CreateDatabase) and names its replication slots, publications
+// and topics uniquely.
+//
+// MariaDB runs with --log-bin, binlog_format=ROW, binlog_row_image=FULL,
+// gtid_strict_mode=1, log_slave_updates, server_id=1 and utf8mb4 as the
+// server character set. MySQL.User/Password are the password-authenticated
+// MariaDBUser account ("sluice", ALL PRIVILEGES ON *.*, random password);
+// DB, Exec and CreateDatabase use root (no password, TCP from 127.0.0.1).
+//
+// # Owned servers
+//
+// Fault tests that stop, kill or restart a server start their own with
+// NewMariaDB(t, opts) (closed at the test's end) or StartMariaDB(ctx, opts)
+// (closed by the caller). Stop, Kill and Start keep the data directory and
+// port, so a client sees an outage and then the same server again.
+//
+// # Missing binaries
+//
+// When a server binary is missing the test fails (it never skips, with or
+// without CI=true) with the command that installs it, InstallCommand;
+// `make deps` runs it as root.
+//
+// # Cleanup
+//
+// Servers receive a parent-death signal, so they never outlive the test
+// binary; temporary directories of crashed runs are removed by the next
+// run. With SLUICE_KEEP_SERVERS=1 a failed run keeps its servers' data
+// directories and logs and prints where they are.
+package testenv

@@ -1,0 +1,238 @@
+package testenv
+
+import (
+	"bytes"
+	"crypto/rand"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// InstallCommand is the command that installs every server binary testenv
+// needs on Debian. It appears in every ErrMissingBinary message.
+const InstallCommand = "apt-get update && apt-get install -y mariadb-server postgresql"
+
+// ErrMissingBinary is returned (wrapped) when a server binary is not
+// installed. The message names the binary and InstallCommand.
+var ErrMissingBinary = errors.New("server binary not installed")
+
+// ErrNotRunning is returned by Stop when the server is not running.
+var ErrNotRunning = errors.New("server is not running")
+
+// dirPrefix prefixes every temporary directory testenv creates, so stale
+// directories of crashed test binaries can be found and removed.
+const dirPrefix = "sluice-testenv-"
+
+// findBinary returns the path of the first of names found in $PATH or in
+// extraDirs, or an error wrapping ErrMissingBinary.
+func findBinary(extraDirs []string, names ...string) (string, error) {
+	for _, n := range names {
+		if p, err := exec.LookPath(n); err == nil {
+			return p, nil
+		}
+		for _, d := range extraDirs {
+			p := filepath.Join(d, n)
+			if st, err := os.Stat(p); err == nil && !st.IsDir() && st.Mode()&0o111 != 0 {
+				return p, nil
+			}
+		}
+	}
+	return "", fmt.Errorf("testenv: %s not found in $PATH or %s: %w; install it with: %s (as root; `make deps` does this)",
+		strings.Join(names, "/"), strings.Join(extraDirs, ", "), ErrMissingBinary, InstallCommand)
+}
+
+// freePort returns a TCP port that was free on 127.0.0.1 a moment ago. It
+// never returns the well-known ports of the machine's own services.
+func freePort() (int, error) {
+	for range 20 {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return 0, fmt.Errorf("testenv: finding a free loopback port: %w", err)
+		}
+		port := l.Addr().(*net.TCPAddr).Port
+		l.Close()
+		if port == 3306 || port == 5432 || port == 9092 {
+			continue
+		}
+		return port, nil
+	}
+	return 0, errors.New("testenv: no free loopback port found")
+}
+
+// makeTempDir creates a private directory under os.TempDir() recording the
+// owning process, after removing stale directories of dead test processes.
+func makeTempDir(kind string) (string, error) {
+	removeStaleDirs()
+	dir, err := os.MkdirTemp("", dirPrefix+kind+"-")
+	if err != nil {
+		return "", fmt.Errorf("testenv: creating a temp dir for %s: %w", kind, err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "owner.pid"), []byte(strconv.Itoa(os.Getpid())), 0o644); err != nil {
+		os.RemoveAll(dir)
+		return "", fmt.Errorf("testenv: writing owner of %s: %w", dir, err)
+	}
+	return dir, nil
+}
+
+var staleOnce sync.Once
+
+// removeStaleDirs removes, once per process, testenv directories whose
+// owning process no longer exists and that were not kept on purpose
+// (SLUICE_KEEP_SERVERS). Their servers died with their owner (parent-death
+// signal), so only the files remain.
+func removeStaleDirs() {
+	staleOnce.Do(func() {
+		entries, err := os.ReadDir(os.TempDir())
+		if err != nil {
+			return
+		}
+		for _, e := range entries {
+			if !e.IsDir() || !strings.HasPrefix(e.Name(), dirPrefix) {
+				continue
+			}
+			dir := filepath.Join(os.TempDir(), e.Name())
+			if _, err := os.Stat(filepath.Join(dir, "keep")); err == nil {
+				continue
+			}
+			b, err := os.ReadFile(filepath.Join(dir, "owner.pid"))
+			if err != nil {
+				continue
+			}
+			pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+			if err != nil || pid <= 0 || pid == os.Getpid() {
+				continue
+			}
+			if err := syscall.Kill(pid, 0); errors.Is(err, syscall.ESRCH) {
+				os.RemoveAll(dir)
+			}
+		}
+	})
+}
+
+// keepServers reports whether SLUICE_KEEP_SERVERS asks to keep the data
+// directories of a failed test run.
+func keepServers() bool {
+	v := os.Getenv("SLUICE_KEEP_SERVERS")
+	return v != "" && v != "0" && v != "false"
+}
+
+// markKept marks dir so that it is not removed as stale later.
+func markKept(dir string) {
+	_ = os.WriteFile(filepath.Join(dir, "keep"), []byte("kept by SLUICE_KEEP_SERVERS\n"), 0o644)
+}
+
+// tail returns the last n lines of the file at path, for error messages.
+func tail(path string, n int) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Sprintf("(cannot read %s: %v)", path, err)
+	}
+	b = bytes.TrimRight(b, "\n")
+	lines := bytes.Split(b, []byte("\n"))
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return string(bytes.Join(lines, []byte("\n")))
+}
+
+// proc is one running server process.
+type proc struct {
+	cmd  *exec.Cmd
+	done chan struct{} // closed when the process has exited
+	err  error         // exit status; valid after done is closed
+	log  *os.File
+}
+
+// startProc starts cmd with its output appended to logPath. The process
+// gets deathSig when this process dies, so servers never outlive tests.
+func startProc(cmd *exec.Cmd, logPath string, deathSig syscall.Signal) (*proc, error) {
+	lf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("testenv: opening log %s: %w", logPath, err)
+	}
+	cmd.Stdout = lf
+	cmd.Stderr = lf
+	if cmd.SysProcAttr == nil {
+		cmd.SysProcAttr = &syscall.SysProcAttr{}
+	}
+	cmd.SysProcAttr.Setpgid = true
+	cmd.SysProcAttr.Pdeathsig = deathSig
+	if err := cmd.Start(); err != nil {
+		lf.Close()
+		return nil, fmt.Errorf("testenv: starting %s: %w", cmd.Path, err)
+	}
+	p := &proc{cmd: cmd, done: make(chan struct{}), log: lf}
+	go func() {
+		p.err = cmd.Wait()
+		lf.Close()
+		close(p.done)
+	}()
+	return p, nil
+}
+
+// exited reports whether the process has exited.
+func (p *proc) exited() bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// stop sends sig and waits up to grace for the process to exit, then kills
+// it.
+func (p *proc) stop(sig syscall.Signal, grace time.Duration) error {
+	if p.exited() {
+		return nil
+	}
+	_ = p.cmd.Process.Signal(sig)
+	select {
+	case <-p.done:
+		return nil
+	case <-time.After(grace):
+	}
+	_ = p.cmd.Process.Kill()
+	<-p.done
+	return fmt.Errorf("testenv: %s did not stop within %s after %v; killed", filepath.Base(p.cmd.Path), grace, sig)
+}
+
+// waitReady polls ready until it succeeds, the process exits, or ctx ends.
+func waitReady(ctx context.Context, p *proc, what, logPath string, ready func(context.Context) error) error {
+	var last error
+	for {
+		if p.exited() {
+			return fmt.Errorf("testenv: %s exited during startup (%v); last lines of %s:\n%s", what, p.err, logPath, tail(logPath, 30))
+		}
+		cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		last = ready(cctx)
+		cancel()
+		if last == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("testenv: %s not accepting connections before %v (last error: %v); last lines of %s:\n%s", what, ctx.Err(), last, logPath, tail(logPath, 30))
+		case <-p.done:
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// portInUse reports whether a startup failure log says the port was taken.
+func portInUse(logPath string) bool {
+	s := tail(logPath, 30)
+	return strings.Contains(s, "Address already in use") || strings.Contains(s, "could not bind")
+}
+
+// randomSecret returns a random alphanumeric password.
+func randomSecret() string { return "Sl" + rand.Text()[:20] }
