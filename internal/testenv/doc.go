@@ -17,6 +17,13 @@
 //		my.Exec(t, db, "CREATE TABLE `t` (`id` INT PRIMARY KEY)")
 //	}
 //
+//	pg := testenv.Postgres(t)           // *PostgresConn: User, Password, ConnString, Pool, Exec
+//	k := testenv.Kafka(t)               // *KafkaConn: Brokers
+//
+// Go does not allow a type and a function of the same name, so the
+// connection types are MySQL, PostgresConn and KafkaConn while the
+// functions returning the shared servers are MariaDB, Postgres and Kafka.
+//
 // Tests share the package's servers, so each test works in its own
 // database (CreateDatabase) and names its replication slots, publications
 // and topics uniquely.
@@ -27,11 +34,17 @@
 // MariaDBUser account ("sluice", ALL PRIVILEGES ON *.*, random password);
 // DB, Exec and CreateDatabase use root (no password, TCP from 127.0.0.1).
 //
+// PostgreSQL runs with wal_level=logical, max_replication_slots=20,
+// max_wal_senders=20, fsync off, UTF8 and the C locale, as the postgres OS
+// user when the tests run as root. PostgresConn.User/Password are the
+// SCRAM-authenticated superuser PostgresUser ("sluice", random password);
+// CreateDatabase's cleanup also drops the database's replication slots.
+//
 // # Owned servers
 //
 // Fault tests that stop, kill or restart a server start their own with
-// NewMariaDB(t, opts) (closed at the test's end) or StartMariaDB(ctx, opts)
-// (closed by the caller). Stop, Kill and Start keep the data directory and
+// NewMariaDB/NewPostgres(t, opts) (closed at the test's end) or
+// StartMariaDB/StartPostgres(ctx, opts) (closed by the caller). Stop, Kill and Start keep the data directory and
 // port, so a client sees an outage and then the same server again.
 //
 // # Missing binaries

@@ -3,8 +3,12 @@ package testenv_test
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"os"
 	"testing"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/sluicecdc/sluice/internal/testenv"
 )
@@ -97,5 +101,87 @@ func TestMariaDBStopStart(t *testing.T) {
 	}
 	if n != 2 || id != 7 || tz != "+09:00" {
 		t.Fatalf("after restarts: %d rows, server_id %d, time_zone %s; want 2, 7, +09:00", n, id, tz)
+	}
+}
+
+// TestPostgres proves the shared PostgreSQL is ready for logical
+// replication (S4, P4): wal_level=logical, slots and senders available, a
+// password-authenticated superuser, and a pgoutput slot can be created.
+func TestPostgres(t *testing.T) {
+	pg := testenv.Postgres(t)
+	if pg.Port == 5432 || pg.Host != "127.0.0.1" {
+		t.Fatalf("server at %s, want a private loopback port", pg.Addr())
+	}
+	if pg.Password == "" || pg.User != testenv.PostgresUser {
+		t.Fatalf("account %q has no password", pg.User)
+	}
+	db := pg.CreateDatabase(t)
+	pg.Exec(t, db, `CREATE TABLE "t" ("id" int PRIMARY KEY, "v" text); INSERT INTO "t" VALUES (1, 'ä')`)
+	pool := pg.Pool(t, db)
+	ctx := context.Background()
+	var walLevel, slots, senders, v string
+	if err := pool.QueryRow(ctx, `SELECT current_setting('wal_level'), current_setting('max_replication_slots'), current_setting('max_wal_senders'), (SELECT "v" FROM "t")`).
+		Scan(&walLevel, &slots, &senders, &v); err != nil {
+		t.Fatal(err)
+	}
+	if walLevel != "logical" || slots != "20" || senders != "20" || v != "ä" {
+		t.Fatalf("wal_level=%s max_replication_slots=%s max_wal_senders=%s v=%q", walLevel, slots, senders, v)
+	}
+	// A slot left behind must not stop CreateDatabase's cleanup.
+	if _, err := pool.Exec(ctx, `SELECT pg_create_logical_replication_slot('testenv_slot', 'pgoutput')`); err != nil {
+		t.Fatal(err)
+	}
+	// A replication connection with the same credentials works.
+	rc, err := pgconn.Connect(ctx, pg.ReplicationConnString(db))
+	if err != nil {
+		t.Fatalf("replication connection: %v", err)
+	}
+	if _, err := rc.Exec(ctx, "IDENTIFY_SYSTEM").ReadAll(); err != nil {
+		t.Fatalf("IDENTIFY_SYSTEM: %v", err)
+	}
+	rc.Close(ctx)
+
+	bad := *pg
+	bad.Password = "wrong"
+	if c, err := pgx.Connect(ctx, bad.ConnString(db)); err == nil {
+		c.Close(ctx)
+		t.Fatal("connecting with a wrong password succeeded")
+	}
+}
+
+// TestPostgresStopStart proves an owned server keeps its data and port
+// across Stop/Start and Kill/Start and that clients reconnect (P6).
+func TestPostgresStopStart(t *testing.T) {
+	s := testenv.NewPostgres(t, testenv.PostgresOptions{TimeZone: "Asia/Tokyo"})
+	pg := s.Postgres()
+	pg.Exec(t, "", `CREATE TABLE "t" ("id" int PRIMARY KEY)`, `INSERT INTO "t" VALUES (1)`)
+	ctx := context.Background()
+	pool := pg.Pool(t, "")
+	if err := s.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	if err := pool.Ping(ctx); err == nil {
+		t.Fatal("stopped server still answers")
+	}
+	if err := s.Stop(); !errors.Is(err, testenv.ErrNotRunning) {
+		t.Fatalf("second Stop: %v, want ErrNotRunning", err)
+	}
+	if err := s.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	pg.Exec(t, "", `INSERT INTO "t" VALUES (2)`)
+	if err := s.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	var tz string
+	if err := pool.QueryRow(ctx, `SELECT count(*), current_setting('TimeZone') FROM "t"`).Scan(&n, &tz); err != nil {
+		t.Fatal(err)
+	}
+	if n != 2 || tz != "Asia/Tokyo" {
+		t.Fatalf("after restarts: %d rows, TimeZone %s; want 2, Asia/Tokyo", n, tz)
 	}
 }
