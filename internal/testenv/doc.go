@@ -40,12 +40,22 @@
 // SCRAM-authenticated superuser PostgresUser ("sluice", random password);
 // CreateDatabase's cleanup also drops the database's replication slots.
 //
+// The Kafka broker is an in-process kfake cluster: one broker, topics
+// created on first use with 4 partitions. It works with kafka-go (set
+// Writer.AllowAutoTopicCreation) and franz-go; KafkaConn.Client and
+// KafkaConn.Records are franz-go helpers for reading what a sink wrote.
+// NewKafka(t, KafkaOptions{SASLMechanism: "SCRAM-SHA-512", TLS: true})
+// gives a broker with SASL and TLS (KafkaConn.TLSConfig trusts it).
+//
 // # Owned servers
 //
 // Fault tests that stop, kill or restart a server start their own with
 // NewMariaDB/NewPostgres(t, opts) (closed at the test's end) or
-// StartMariaDB/StartPostgres(ctx, opts) (closed by the caller). Stop, Kill and Start keep the data directory and
-// port, so a client sees an outage and then the same server again.
+// StartMariaDB/StartPostgres(ctx, opts) (closed by the caller); demos and
+// benchmarks use the Start functions. Stop, Kill and Start keep the data
+// directory and port, so a client sees an outage and then the same server
+// again. Options set the server id, time zone, durability and extra
+// command-line arguments (e.g. a wrong binlog_format for precheck tests).
 //
 // # Missing binaries
 //

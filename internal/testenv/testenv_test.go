@@ -6,10 +6,13 @@ import (
 	"errors"
 	"os"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"github.com/segmentio/kafka-go"
+	"github.com/segmentio/kafka-go/sasl/scram"
 	"github.com/sluicecdc/sluice/internal/testenv"
 )
 
@@ -183,5 +186,80 @@ func TestPostgresStopStart(t *testing.T) {
 	}
 	if n != 2 || tz != "Asia/Tokyo" {
 		t.Fatalf("after restarts: %d rows, TimeZone %s; want 2, Asia/Tokyo", n, tz)
+	}
+}
+
+// TestKafka proves the shared broker works with both client libraries the
+// project uses: a kafka-go Writer produces to an auto-created topic with 4
+// partitions, and a kafka-go partition Reader and franz-go read it (K3).
+func TestKafka(t *testing.T) {
+	k := testenv.Kafka(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	w := &kafka.Writer{
+		Addr:                   kafka.TCP(k.Brokers...),
+		Topic:                  "testenv.orders",
+		Balancer:               &kafka.Hash{},
+		RequiredAcks:           kafka.RequireAll,
+		AllowAutoTopicCreation: true,
+		BatchTimeout:           10 * time.Millisecond,
+	}
+	defer w.Close()
+	if err := w.WriteMessages(ctx, kafka.Message{Key: []byte("k1"), Value: []byte("v1")}); err != nil {
+		t.Fatalf("kafka-go produce: %v", err)
+	}
+	recs := k.Records(t, "testenv.orders", 1)
+	if len(recs) != 1 || string(recs[0].Key) != "k1" || string(recs[0].Value) != "v1" {
+		t.Fatalf("franz-go read %v", recs)
+	}
+
+	conn, err := kafka.DialContext(ctx, "tcp", k.Brokers[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	parts, err := conn.ReadPartitions("testenv.orders")
+	conn.Close()
+	if err != nil || len(parts) != 4 {
+		t.Fatalf("partitions of an auto-created topic: %d, %v; want 4", len(parts), err)
+	}
+
+	r := kafka.NewReader(kafka.ReaderConfig{Brokers: k.Brokers, Topic: "testenv.orders", Partition: int(recs[0].Partition), MaxWait: 100 * time.Millisecond})
+	defer r.Close()
+	m, err := r.ReadMessage(ctx)
+	if err != nil || string(m.Key) != "k1" || string(m.Value) != "v1" {
+		t.Fatalf("kafka-go partition reader: %q=%q, %v", m.Key, m.Value, err)
+	}
+}
+
+// TestKafkaSCRAMTLS proves an owned broker with TLS and SASL/SCRAM accepts
+// kafka-go with the right credentials and refuses wrong ones (K3).
+func TestKafkaSCRAMTLS(t *testing.T) {
+	k := testenv.NewKafka(t, testenv.KafkaOptions{SASLMechanism: "SCRAM-SHA-512", TLS: true, Partitions: 2}).Kafka()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	write := func(pass string) error {
+		mech, err := scram.Mechanism(scram.SHA512, k.User, pass)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := &kafka.Writer{
+			Addr:                   kafka.TCP(k.Brokers...),
+			Topic:                  "secure",
+			AllowAutoTopicCreation: true,
+			BatchTimeout:           10 * time.Millisecond,
+			MaxAttempts:            1,
+			Transport:              &kafka.Transport{SASL: mech, TLS: k.TLSConfig},
+		}
+		defer w.Close()
+		return w.WriteMessages(ctx, kafka.Message{Value: []byte("x")})
+	}
+	if err := write("wrong"); err == nil {
+		t.Fatal("producing with a wrong password succeeded")
+	}
+	if err := write(k.Password); err != nil {
+		t.Fatalf("kafka-go over TLS with SCRAM-SHA-512: %v", err)
+	}
+	if recs := k.Records(t, "secure", 1); string(recs[0].Value) != "x" {
+		t.Fatalf("read %q", recs[0].Value)
 	}
 }
