@@ -4,7 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -262,4 +264,46 @@ func TestKafkaSCRAMTLS(t *testing.T) {
 	if recs := k.Records(t, "secure", 1); string(recs[0].Value) != "x" {
 		t.Fatalf("read %q", recs[0].Value)
 	}
+}
+
+// TestMissingBinary proves a missing PostgreSQL fails with the apt-get
+// command to run (issue 2 item 6: never a silent skip).
+func TestMissingBinary(t *testing.T) {
+	_, err := testenv.StartPostgres(context.Background(), testenv.PostgresOptions{BinDir: t.TempDir()})
+	if !errors.Is(err, testenv.ErrMissingBinary) {
+		t.Fatalf("StartPostgres with an empty BinDir: %v, want ErrMissingBinary", err)
+	}
+	if !strings.Contains(err.Error(), "apt-get install -y mariadb-server postgresql") {
+		t.Fatalf("error does not name the install command: %v", err)
+	}
+}
+
+// TestCredentialsNotInErrors proves helper errors never carry the
+// password (N2): a failing statement is reported without the DSN.
+func TestCredentialsNotInErrors(t *testing.T) {
+	my := testenv.MariaDB(t)
+	ft := &fakeT{TB: t}
+	func() {
+		defer func() { recover() }()
+		my.Exec(ft, "", "SELEKT 1")
+	}()
+	if ft.msg == "" || strings.Contains(ft.msg, my.Password) {
+		t.Fatalf("Exec failure message %q is empty or contains the password", ft.msg)
+	}
+}
+
+// fakeT records Fatal messages instead of failing the real test.
+type fakeT struct {
+	testing.TB
+	msg string
+}
+
+func (f *fakeT) Helper() {}
+func (f *fakeT) Fatal(args ...any) {
+	f.msg = fmt.Sprint(args...)
+	panic("fatal")
+}
+func (f *fakeT) Fatalf(format string, args ...any) {
+	f.msg = fmt.Sprintf(format, args...)
+	panic("fatal")
 }
