@@ -32,7 +32,13 @@ RACE_PKGS := ./pipeline/... ./checkpoint/...
 
 .PHONY: test deps debs bench-debs modules fmt-check vet staticcheck lint go-test demo bench
 
-test: deps lint go-test
+# test runs every check even when an earlier one fails, and fails if any
+# did.
+test: deps
+	@rc=0; \
+	$(MAKE) --no-print-directory lint || rc=1; \
+	$(MAKE) --no-print-directory go-test || rc=1; \
+	exit $$rc
 
 # deps installs what the tests need: the server packages (mariadb-server,
 # postgresql) and a C compiler for -race, only when missing; then modules.
@@ -65,7 +71,12 @@ bench-debs:
 modules:
 	$(GO) mod download
 
-lint: fmt-check vet staticcheck
+lint:
+	@rc=0; \
+	$(MAKE) --no-print-directory fmt-check || rc=1; \
+	$(MAKE) --no-print-directory vet || rc=1; \
+	$(MAKE) --no-print-directory staticcheck || rc=1; \
+	exit $$rc
 
 fmt-check:
 	@out="$$(gofmt -l .)"; \
@@ -95,7 +106,7 @@ demo: deps
 	$(GO) run ./examples/mysql-to-postgres -demo $(DEMO_ARGS)
 
 # bench runs every go test benchmark, then ./bench (the side-by-side
-# comparisons) when it exists.
+# comparisons) when it is there.
 bench: deps bench-debs
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -timeout 30m ./...
-	@if [ -d bench ]; then echo "go run ./bench $(BENCH_ARGS)"; $(GO) run ./bench $(BENCH_ARGS); fi
+	@if ls bench/*.go >/dev/null 2>&1; then echo "go run ./bench $(BENCH_ARGS)"; $(GO) run ./bench $(BENCH_ARGS); fi
