@@ -1,0 +1,151 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/sluicecdc/sluice"
+)
+
+// Precheck checks, without writing anything: connectivity and credentials,
+// the replica role, CREATE privileges on the target and checkpoint schemas,
+// type mappings, keys, and existing target tables under the ExistingTable
+// mode (for ExistingIgnore: that their columns and key fit).
+func (s *Sink) Precheck(ctx context.Context, tables []*sluice.Table) []sluice.Check {
+	var out []sluice.Check
+	add := func(item string, st sluice.Status, cause, remedy string) {
+		out = append(out, sluice.Check{Item: "postgres sink: " + item, Status: st, Cause: cause, Remedy: remedy})
+	}
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		add("connection", sluice.StatusFail, s.redact(err).Error(), "check ConnString's host, port, user, password and database, and that the server runs")
+		return out
+	}
+	defer conn.Release()
+	add("connection", sluice.StatusOK, "", "")
+	if s.cfg.ReplicaRole {
+		var role string
+		if err := conn.QueryRow(ctx, "SHOW session_replication_role").Scan(&role); err != nil || role != "replica" {
+			add("session_replication_role", sluice.StatusFail, fmt.Sprintf("is %q (%v)", role, err), "connect as a superuser, or turn ReplicaRole off")
+		} else {
+			add("session_replication_role", sluice.StatusOK, "", "")
+		}
+	}
+
+	// Privileges on every schema the sink creates objects in.
+	schemas := map[string]bool{s.cfg.CheckpointSchema: true}
+	for _, t := range tables {
+		schemas[s.targetID(t.ID)[0]] = true
+	}
+	names := make([]string, 0, len(schemas))
+	for n := range schemas {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		var exists, can bool
+		err := conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1),
+			CASE WHEN EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1) THEN has_schema_privilege($1, 'CREATE')
+			ELSE has_database_privilege(current_database(), 'CREATE') END`, n).Scan(&exists, &can)
+		item := fmt.Sprintf("CREATE privilege on schema %q", n)
+		switch {
+		case err != nil:
+			add(item, sluice.StatusFail, s.redact(err).Error(), "check the connection user")
+		case !can && exists:
+			add(item, sluice.StatusFail, "the user cannot create tables in the schema", fmt.Sprintf("GRANT CREATE ON SCHEMA %s TO the sink's user", quoteIdent(n)))
+		case !can:
+			add(item, sluice.StatusFail, "the schema does not exist and the user cannot create schemas", "create the schema, or GRANT CREATE ON DATABASE to the sink's user")
+		default:
+			add(item, sluice.StatusOK, "", "")
+		}
+	}
+
+	// Types and keys.
+	hasText := false
+	for _, t := range tables {
+		for _, c := range t.Columns {
+			if _, err := TypeFor(c.Type); err != nil {
+				add(fmt.Sprintf("table %s column %q: type", t.ID, c.Name), sluice.StatusFail, err.Error(),
+					"map the column to a supported type with a transform, or exclude it")
+			}
+			if c.Type.Kind == sluice.KindString {
+				hasText = true
+			}
+		}
+		if !t.HasKey() {
+			add(fmt.Sprintf("table %s: primary key", t.ID), sluice.StatusFail, "the table has no primary or unique key",
+				"add a primary key at the source (the sink upserts and de-duplicates by key)")
+		}
+	}
+	if hasText {
+		add("text columns", sluice.StatusWarn, "PostgreSQL text cannot store NUL (0x00) characters; a row holding one fails its batch",
+			"if source strings may contain NUL, map those columns to bytes with a transform")
+	}
+
+	// Existing tables.
+	for _, t := range tables {
+		id := s.targetID(t.ID)
+		exists, ours, err := s.tableState(ctx, conn, id)
+		item := "table " + id.Sanitize()
+		switch {
+		case err != nil:
+			add(item, sluice.StatusFail, err.Error(), "check the connection user's privileges")
+		case !exists:
+			add(item, sluice.StatusOK, "", "")
+		case ours:
+			add(item, sluice.StatusOK, "created earlier by this sink; it is reused", "")
+		case s.cfg.ExistingTable == ExistingFail:
+			add(item, sluice.StatusFail, "the table already exists", "drop it, or set ExistingTable to ExistingIgnore (append) or ExistingTruncate (empty it first)")
+		case s.cfg.ExistingTable == ExistingTruncate:
+			add(item, sluice.StatusWarn, "the table exists and will be truncated before the initial load", "")
+		default:
+			if cause := s.checkExisting(ctx, conn.Conn(), id, t); cause != "" {
+				add(item, sluice.StatusFail, cause, "alter the target table to fit, or drop it and let the sink create it")
+			} else {
+				add(item, sluice.StatusOK, "the table exists; rows are written into it", "")
+			}
+		}
+	}
+	return out
+}
+
+// checkExisting reports why an existing table cannot take t's rows: missing
+// columns, or no unique index on the key (ON CONFLICT needs one).
+func (s *Sink) checkExisting(ctx context.Context, conn *pgx.Conn, id pgx.Identifier, t *sluice.Table) string {
+	rows, err := conn.Query(ctx, `SELECT attname FROM pg_attribute WHERE attrelid = to_regclass($1) AND attnum > 0 AND NOT attisdropped`, id.Sanitize())
+	if err != nil {
+		return s.redact(err).Error()
+	}
+	have, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return s.redact(err).Error()
+	}
+	set := make(map[string]bool, len(have))
+	for _, h := range have {
+		set[h] = true
+	}
+	var missing []string
+	for _, c := range t.Columns {
+		if !set[c.Name] {
+			missing = append(missing, fmt.Sprintf("%q", c.Name))
+		}
+	}
+	if len(missing) > 0 {
+		return "missing columns " + strings.Join(missing, ", ")
+	}
+	var ok bool
+	err = conn.QueryRow(ctx, `SELECT EXISTS (
+		SELECT 1 FROM pg_index i WHERE i.indrelid = to_regclass($1) AND i.indisunique AND i.indpred IS NULL
+		AND (SELECT array_agg(a.attname::text ORDER BY a.attname::text COLLATE "C") FROM pg_attribute a WHERE a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey))
+		  = (SELECT array_agg(k ORDER BY k COLLATE "C") FROM unnest($2::text[]) k))`, id.Sanitize(), t.KeyNames()).Scan(&ok)
+	if err != nil {
+		return s.redact(err).Error()
+	}
+	if !ok {
+		return "no primary key or unique index on the key columns (" + strings.Join(t.KeyNames(), ", ") + ")"
+	}
+	return ""
+}
