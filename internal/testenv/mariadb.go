@@ -192,7 +192,7 @@ func StartMariaDB(ctx context.Context, o MariaDBOptions) (*MariaDBServer, error)
 	asRoot := os.Geteuid() == 0
 
 	install := []string{"--no-defaults", "--datadir=" + dataDir, "--auth-root-authentication-method=normal",
-		"--skip-test-db", "--skip-name-resolve", "--basedir=/usr"}
+		"--skip-test-db", "--skip-name-resolve", "--basedir=" + filepath.Dir(filepath.Dir(installDB))}
 	if asRoot {
 		install = append(install, "--user=root")
 	}
