@@ -162,7 +162,10 @@ func (d Date) Time() time.Time { return time.Date(d.Year, d.Month, d.Day, 0, 0, 
 
 // DaysSinceEpoch returns the number of days from 1970-01-01 to d.
 func (d Date) DaysSinceEpoch() int64 {
-	return int64(d.Time().Sub(time.Unix(0, 0).UTC()) / (24 * time.Hour))
+	// Unix seconds, not Time.Sub: a Duration saturates at about 292 years,
+	// which would turn 9999-12-31 into 2262-04-11. Midnight UTC is a whole
+	// number of days, so the division is exact.
+	return d.Time().Unix() / 86400
 }
 
 // ParseDate parses YYYY-MM-DD; 0000-00-00 gives the zero Date.
