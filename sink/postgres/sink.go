@@ -75,6 +75,10 @@ func New(ctx context.Context, cfg Config) (*Sink, error) {
 	}
 	poolCfg.ConnConfig = pcfg.Copy()
 	poolCfg.MaxConns = int32(cfg.LoadWorkers + 1)
+	// Pool connections serve infrequent work (schema, checkpoint reads,
+	// prechecks, parallel loads): check each is alive, so a server restart
+	// costs a reconnect rather than a failed call.
+	poolCfg.ShouldPing = func(context.Context, pgxpool.ShouldPingParams) bool { return true }
 	pool, err := pgxpool.NewWithConfig(ctx, poolCfg)
 	if err != nil {
 		return nil, fmt.Errorf("postgres sink: creating pool: %w", redactErr(err, cfg.ConnString, pcfg.Password))

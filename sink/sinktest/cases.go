@@ -106,7 +106,7 @@ func kindsRows() []sluice.Row {
 		sluice.Decimal("0.000000000000000000000000000000"), sluice.Decimal("0.00"), sluice.Decimal("0"),
 		"tab\tnewline\nnul-free", "0123456789", "x", []byte{0}, []byte("blob"),
 		sluice.Date{Year: 2000, Month: 2, Day: 29},
-		12*time.Hour + 34*time.Minute + 56*time.Second + 123456*time.Microsecond,
+		12*time.Hour+34*time.Minute+56*time.Second+123456*time.Microsecond,
 		time.Date(2021, 6, 30, 23, 59, 59, 123456000, time.UTC),
 		time.Date(2021, 6, 30, 23, 59, 59, 0, time.UTC),
 		time.Date(2021, 6, 30, 23, 59, 59, 1000, time.UTC),
