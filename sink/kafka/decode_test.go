@@ -114,7 +114,12 @@ func (d *avroDecoder) decode(tbl *sluice.Table, deb bool, key, val []byte) (deco
 		}
 		row := make(sluice.Row, len(tbl.Columns))
 		for i, c := range tbl.Columns {
-			v, err := fromAvro(c, unwrapUnion(rec[fields[i]]), deb)
+			f, ok := fields[c.Name]
+			if !ok { // a column added after this message was written
+				row[i] = nil
+				continue
+			}
+			v, err := fromAvro(c, unwrapUnion(rec[f]), deb)
 			if err != nil {
 				return out, fmt.Errorf("%s column %q: %w", side, c.Name, err)
 			}
@@ -148,18 +153,23 @@ func unwrapUnion(v any) any {
 	return v
 }
 
-// valueFields returns the Avro field names of the envelope's Value record,
-// in column order.
-func valueFields(env avro.Schema) []string {
+// valueFields maps column names to the Avro field names of the envelope's
+// Value record (the "sluice.column" property holds a sanitized name's
+// original).
+func valueFields(env avro.Schema) map[string]string {
 	for _, f := range env.(*avro.RecordSchema).Fields() {
 		if f.Name() != "before" {
 			continue
 		}
 		for _, t := range f.Type().(*avro.UnionSchema).Types() {
 			if r, ok := t.(*avro.RecordSchema); ok {
-				var names []string
+				names := map[string]string{}
 				for _, ff := range r.Fields() {
-					names = append(names, ff.Name())
+					col := ff.Name()
+					if p, ok := ff.Prop("sluice.column").(string); ok {
+						col = p
+					}
+					names[col] = ff.Name()
 				}
 				return names
 			}
