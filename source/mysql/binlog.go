@@ -1,0 +1,432 @@
+package mysql
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	gomysql "github.com/go-mysql-org/go-mysql/mysql"
+	"github.com/go-mysql-org/go-mysql/replication"
+
+	"github.com/sluicecdc/sluice"
+	"github.com/sluicecdc/sluice/source"
+)
+
+// tableDec decodes the rows of one table version.
+type tableDec struct {
+	meta  *tableMeta
+	convs []conv
+}
+
+func (d *tableDec) row(vals []any) (sluice.Row, int, error) {
+	if len(vals) != len(d.convs) {
+		return nil, 0, fmt.Errorf("table %s: binlog row has %d columns, tracked schema has %d", d.meta.t.ID, len(vals), len(d.convs))
+	}
+	row := make(sluice.Row, len(vals))
+	size := 0
+	for i, v := range vals {
+		x, err := d.convs[i].fromBinlog(v)
+		if err != nil {
+			return nil, 0, fmt.Errorf("table %s: %w", d.meta.t.ID, err)
+		}
+		row[i] = x
+		switch b := v.(type) {
+		case string:
+			size += len(b)
+		case []byte:
+			size += len(b)
+		default:
+			size += 8
+		}
+	}
+	return row, size, nil
+}
+
+// streamer follows the binlog from a transaction boundary.
+type streamer struct {
+	s      *Source
+	out    source.Emitter
+	track  func(*position)
+	flavor string
+
+	schemas    map[sluice.TableID]*tableMeta
+	schemasRaw json.RawMessage // cached encoding of schemas; nil when stale
+
+	// the last transaction boundary
+	file   string
+	offset uint32
+	gset   gomysql.GTIDSet
+
+	// the transaction being read
+	curFile    string
+	inTxn      bool
+	txnGTID    string
+	held       *sluice.Change // the latest change, held back until we know whether it ends the transaction
+	txnEmitted int            // changes of the current transaction already emitted
+	skip       int            // after a reconnect: changes of the first transaction to drop (emitted before)
+
+	tableMap map[uint64]*tableDec
+	decs     map[*sluice.Table]*tableDec
+	lastPos  time.Time
+}
+
+// stream follows the binlog from pos until ctx ends or a fatal error.
+func (s *Source) stream(ctx context.Context, pos *position, out source.Emitter, track func(*position)) error {
+	flavor, _, err := s.serverInfo(ctx)
+	if err != nil {
+		return err
+	}
+	st := &streamer{s: s, out: out, track: track, flavor: flavor, file: pos.File, offset: pos.Offset,
+		tableMap: map[uint64]*tableDec{}, decs: map[*sluice.Table]*tableDec{}}
+	if len(pos.Schemas) > 0 {
+		if st.schemas, err = decodeSchemas(pos.Schemas); err != nil {
+			return sluice.Permanent(fmt.Errorf("mysql source: position schemas: %w", err))
+		}
+		st.schemasRaw = pos.Schemas
+	} else {
+		st.schemas = map[sluice.TableID]*tableMeta{}
+	}
+	if st.gset, err = gomysql.ParseGTIDSet(flavor, pos.GTID); err != nil {
+		return sluice.Permanent(fmt.Errorf("mysql source: GTID set %q: %w", pos.GTID, err))
+	}
+	var failingSince time.Time
+	for {
+		progressed, err := st.session(ctx)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if err == nil || !isTransient(err) {
+			return err
+		}
+		if progressed || failingSince.IsZero() {
+			failingSince = time.Now()
+		}
+		if time.Since(failingSince) > s.cfg.RetryWindow {
+			return sluice.Permanent(fmt.Errorf("mysql source: binlog connection to %s failing since %s (retry window %s): %w",
+				s.cfg.Addr, failingSince.UTC().Format(time.RFC3339), s.cfg.RetryWindow, err))
+		}
+		s.cfg.Logger.Warn("mysql source: binlog connection lost; resuming at the last transaction boundary",
+			"file", st.file, "pos", st.offset, "err", err)
+		// Resume at the last boundary; drop what was already emitted of the
+		// interrupted transaction so it is neither split nor duplicated.
+		st.skip = st.txnEmitted
+		st.txnEmitted = 0
+		st.held = nil
+		st.inTxn = false
+		st.tableMap = map[uint64]*tableDec{}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+}
+
+func (st *streamer) syncerConfig() replication.BinlogSyncerConfig {
+	s := st.s
+	host, portS, _ := strings.Cut(s.cfg.Addr, ":")
+	if h, p, ok := splitHostPort(s.cfg.Addr); ok {
+		host, portS = h, p
+	}
+	port, _ := strconv.Atoi(portS)
+	return replication.BinlogSyncerConfig{
+		ServerID:         s.cfg.ServerID,
+		Flavor:           st.flavor,
+		Host:             host,
+		Port:             uint16(port),
+		User:             s.cfg.User,
+		Password:         s.cfg.Password,
+		TLSConfig:        s.cfg.TLS,
+		ParseTime:        true,
+		HeartbeatPeriod:  s.cfg.HeartbeatPeriod,
+		ReadTimeout:      3*s.cfg.HeartbeatPeriod + 5*time.Second,
+		DisableRetrySync: true,
+		EventCacheCount:  64, // bounded read-ahead: back-pressure reaches the server
+		Logger:           quietLogger(s.cfg.Logger),
+	}
+}
+
+// session runs one binlog connection. progressed reports whether any
+// transaction completed, so the retry window restarts.
+func (st *streamer) session(ctx context.Context) (progressed bool, err error) {
+	syncer := replication.NewBinlogSyncer(st.syncerConfig())
+	defer syncer.Close()
+	var bs *replication.BinlogStreamer
+	if st.file != "" {
+		bs, err = syncer.StartSync(gomysql.Position{Name: st.file, Pos: st.offset})
+	} else {
+		bs, err = syncer.StartSyncGTID(st.gset.Clone())
+	}
+	if err != nil {
+		return false, st.wrapStreamErr(err)
+	}
+	st.curFile = st.file
+	startOffset := st.offset
+	for {
+		ev, err := bs.GetEvent(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return progressed, ctx.Err()
+			}
+			return progressed, st.wrapStreamErr(err)
+		}
+		before := st.offset
+		if err := st.handle(ctx, ev); err != nil {
+			return progressed, err
+		}
+		if st.offset != before || st.offset != startOffset {
+			progressed = true
+		}
+	}
+}
+
+func (st *streamer) wrapStreamErr(err error) error {
+	var me *gomysql.MyError
+	if errors.As(err, &me) {
+		if me.Code == 1236 {
+			where := fmt.Sprintf("binlog file %s offset %d", st.file, st.offset)
+			if st.file == "" {
+				where = "GTID set " + st.gset.String()
+			}
+			return sluice.Permanent(fmt.Errorf("mysql source: %w: %s is no longer on %s (%s); start without a checkpoint to take a new snapshot",
+				source.ErrPositionLost, where, st.s.cfg.Addr, me.Message))
+		}
+		if me.Code == 1045 {
+			return sluice.Permanent(fmt.Errorf("mysql source: binlog connection to %s as %q: access denied: %w", st.s.cfg.Addr, st.s.cfg.User, err))
+		}
+		return sluice.Permanent(fmt.Errorf("mysql source: binlog stream from %s: %w", st.s.cfg.Addr, err))
+	}
+	return fmt.Errorf("mysql source: binlog stream from %s: %w", st.s.cfg.Addr, err)
+}
+
+func (st *streamer) handle(ctx context.Context, ev *replication.BinlogEvent) error {
+	h := ev.Header
+	switch e := ev.Event.(type) {
+	case *replication.RotateEvent:
+		st.curFile = string(e.NextLogName)
+		if !st.inTxn {
+			st.file, st.offset = st.curFile, uint32(e.Position)
+		}
+	case *replication.MariadbGTIDEvent:
+		st.begin()
+		st.txnGTID = e.GTID.String()
+	case *replication.GTIDEvent:
+		st.begin()
+		if g, err := e.GTIDNext(); err == nil {
+			st.txnGTID = g.String()
+		}
+	case *replication.QueryEvent:
+		q := strings.TrimSpace(string(e.Query))
+		switch {
+		case strings.EqualFold(q, "BEGIN"):
+			st.inTxn = true
+		case strings.EqualFold(q, "COMMIT"):
+			return st.commit(h)
+		default:
+			if st.inTxn && !isDDL(q) {
+				return nil // a statement inside a transaction (temporary tables): no rows for us
+			}
+			if err := st.ddl(ctx, string(e.Schema), q, h); err != nil {
+				return err
+			}
+			return st.commit(h)
+		}
+	case *replication.TableMapEvent:
+		return st.tableMapEvent(ctx, e)
+	case *replication.RowsEvent:
+		return st.rows(h, e)
+	case *replication.XIDEvent:
+		return st.commit(h)
+	default:
+		if h.EventType == replication.HEARTBEAT_EVENT || h.EventType == replication.HEARTBEAT_LOG_EVENT_V2 {
+			if !st.inTxn && st.held == nil && st.file != "" {
+				st.lastPos = time.Now()
+				return st.emit(sluice.Change{Op: sluice.OpHeartbeat, Time: time.Now(), Pos: st.posBytes()})
+			}
+		}
+	}
+	return nil
+}
+
+func (st *streamer) begin() {
+	st.inTxn = true
+	st.txnGTID = ""
+}
+
+func (st *streamer) tableMapEvent(ctx context.Context, e *replication.TableMapEvent) error {
+	id := sluice.TableID{Schema: string(e.Schema), Name: string(e.Table)}
+	m := st.schemas[id]
+	if m == nil {
+		if !st.s.sel.selected(id.Schema, id.Name) {
+			st.tableMap[e.TableID] = nil
+			return nil
+		}
+		// A selected table we have no history for (created before a start
+		// position given by the user): today's schema is the best we have.
+		nm, err := st.s.schemaReader().load(ctx, id)
+		if err != nil {
+			return err
+		}
+		if nm == nil {
+			return sluice.Permanent(fmt.Errorf("mysql source: binlog has rows for %s but the table no longer exists and its schema is unknown; start without a checkpoint to re-snapshot", id))
+		}
+		st.s.cfg.Logger.Warn("mysql source: no schema history for table; using its current schema", "table", id)
+		st.setSchema(nm)
+		m = nm
+	}
+	if int(e.ColumnCount) != len(m.t.Columns) {
+		return sluice.Permanent(fmt.Errorf("mysql source: table %s: binlog has %d columns but the tracked schema has %d (schema drift: a DDL was not seen); start without a checkpoint to re-snapshot",
+			id, e.ColumnCount, len(m.t.Columns)))
+	}
+	d := st.decs[m.t]
+	if d == nil {
+		d = &tableDec{meta: m, convs: newConvs(m, st.s.cfg.ZeroDate)}
+		st.decs[m.t] = d
+	}
+	st.tableMap[e.TableID] = d
+	return nil
+}
+
+func (st *streamer) setSchema(m *tableMeta) {
+	st.schemas[m.t.ID] = m
+	st.schemasRaw = nil
+}
+
+func (st *streamer) rows(h *replication.EventHeader, e *replication.RowsEvent) error {
+	d, ok := st.tableMap[e.TableID]
+	if !ok || d == nil {
+		return nil
+	}
+	for _, sk := range e.SkippedColumns {
+		if len(sk) > 0 {
+			return sluice.Permanent(fmt.Errorf("mysql source: table %s: the binlog row image lacks columns (binlog_row_image is not FULL); SET GLOBAL binlog_row_image = 'FULL' and re-snapshot", d.meta.t.ID))
+		}
+	}
+	ts := time.Unix(int64(h.Timestamp), 0).UTC()
+	var op sluice.Op
+	switch e.Type() {
+	case replication.EnumRowsEventTypeInsert:
+		op = sluice.OpInsert
+	case replication.EnumRowsEventTypeUpdate:
+		op = sluice.OpUpdate
+	case replication.EnumRowsEventTypeDelete:
+		op = sluice.OpDelete
+	default:
+		return nil
+	}
+	origin := strconv.FormatUint(uint64(h.ServerID), 10)
+	step := 1
+	if op == sluice.OpUpdate {
+		step = 2
+	}
+	for i := 0; i+step <= len(e.Rows); i += step {
+		r1, n1, err := d.row(e.Rows[i])
+		if err != nil {
+			return sluice.Permanent(err)
+		}
+		c := sluice.Change{Op: op, Table: d.meta.t, Time: ts, Size: n1, Origin: origin}
+		switch op {
+		case sluice.OpInsert:
+			c.After = r1
+		case sluice.OpDelete:
+			c.Before = r1
+		case sluice.OpUpdate:
+			r2, n2, err := d.row(e.Rows[i+1])
+			if err != nil {
+				return sluice.Permanent(err)
+			}
+			c.Before, c.After, c.Size = r1, r2, n1+n2
+		}
+		if err := st.push(c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// push holds c back and emits the previously held change.
+func (st *streamer) push(c sluice.Change) error {
+	if st.held != nil {
+		prev := *st.held
+		st.held = nil
+		if err := st.emit(prev); err != nil {
+			return err
+		}
+	}
+	st.held = &c
+	return nil
+}
+
+// emit passes c on, except changes a reconnect re-read.
+func (st *streamer) emit(c sluice.Change) error {
+	if st.skip > 0 && c.Op.IsRow() {
+		st.skip--
+		st.txnEmitted++
+		return nil
+	}
+	if err := st.out.Emit(c); err != nil {
+		return err
+	}
+	if c.Op.IsRow() {
+		st.txnEmitted++
+	}
+	return nil
+}
+
+// commit ends the current transaction at the event h.
+func (st *streamer) commit(h *replication.EventHeader) error {
+	if h.LogPos > 0 {
+		st.file, st.offset = st.curFile, h.LogPos
+	}
+	if st.txnGTID != "" {
+		if err := st.gset.Update(st.txnGTID); err != nil {
+			st.s.cfg.Logger.Warn("mysql source: cannot track GTID", "gtid", st.txnGTID, "err", err)
+		}
+	}
+	st.inTxn, st.txnGTID = false, ""
+	st.skip, st.txnEmitted = 0, 0
+	var pos sluice.Position
+	if st.held != nil || time.Since(st.lastPos) >= st.s.cfg.HeartbeatPeriod {
+		pos = st.posBytes()
+		st.lastPos = time.Now()
+	}
+	if st.held != nil {
+		c := *st.held
+		st.held = nil
+		c.Pos = pos
+		if err := st.emit(c); err != nil {
+			return err
+		}
+	} else if pos != nil {
+		if err := st.emit(sluice.Change{Op: sluice.OpHeartbeat, Time: time.Unix(int64(h.Timestamp), 0).UTC(), Pos: pos}); err != nil {
+			return err
+		}
+	}
+	st.txnEmitted = 0
+	return nil
+}
+
+// posBytes encodes the current transaction boundary.
+func (st *streamer) posBytes() sluice.Position {
+	if st.schemasRaw == nil {
+		st.schemasRaw = encodeSchemas(st.schemas)
+	}
+	p := position{Flavor: st.flavor, File: st.file, Offset: st.offset, GTID: st.gset.String(), Schemas: st.schemasRaw}
+	if st.track != nil {
+		st.track(&p)
+	}
+	return p.encode()
+}
+
+func splitHostPort(addr string) (string, string, bool) {
+	i := strings.LastIndexByte(addr, ':')
+	if i < 0 {
+		return "", "", false
+	}
+	h := strings.Trim(addr[:i], "[]")
+	return h, addr[i+1:], true
+}
