@@ -216,11 +216,11 @@ func httpClientWithTLS(c *tls.Config) *http.Client {
 func (c *Config) Validate() error {
 	var errs []error
 	if len(c.Brokers) == 0 {
-		errs = append(errs, errors.New("Brokers is required: give at least one \"host:port\""))
+		errs = append(errs, errors.New("at least one broker is required in Brokers (\"host:port\")"))
 	}
 	for i, b := range c.Brokers {
 		if !strings.Contains(b, ":") {
-			errs = append(errs, fmt.Errorf("Brokers[%d] %q: want \"host:port\"", i, b))
+			errs = append(errs, fmt.Errorf("broker Brokers[%d] %q: want \"host:port\"", i, b))
 		}
 	}
 	if c.ServerName == "" {

@@ -21,7 +21,7 @@ func TestConfigValidate(t *testing.T) {
 		cfg  kafka.Config
 		want []string // substrings of the error; none means valid
 	}{
-		{"empty", kafka.Config{}, []string{"Brokers is required", "Registry.URL is required"}},
+		{"empty", kafka.Config{}, []string{"broker is required in Brokers", "Registry.URL is required"}},
 		{"json ok", kafka.Config{Brokers: []string{"h:9092"}, Encoding: kafka.JSON}, nil},
 		{"avro ok", kafka.Config{Brokers: []string{"h:9092"}, Registry: kafka.RegistryConfig{URL: "http://r:8081"}}, nil},
 		{"bad broker", kafka.Config{Brokers: []string{"nohost"}, Encoding: kafka.JSON}, []string{`Brokers[0] "nohost"`}},

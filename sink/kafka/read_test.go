@@ -3,7 +3,6 @@ package kafka_test
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"testing"
 	"time"
@@ -156,6 +155,3 @@ func materialize(t testing.TB, brokers []string, topic string, table *sluice.Tab
 	return out
 }
 
-func header(r rec, k string) string { return r.Headers[k] }
-
-var _ = fmt.Sprint
