@@ -43,11 +43,11 @@ func newFilterRules(c *FilterConfig) ([]filterRule, error) {
 	for i, r := range c.Rules {
 		p, err := ParseTablePattern(r.Table)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("Rules[%d].Table: %w", i, err))
+			errs = append(errs, fmt.Errorf("in Rules[%d].Table: %w", i, err))
 		}
 		e, err := expr.Parse(r.Where)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("Rules[%d] (%s): filter %q: %w", i, r.Table, r.Where, err))
+			errs = append(errs, fmt.Errorf("in Rules[%d] (%s): filter %q: %w", i, r.Table, r.Where, err))
 		}
 		rules = append(rules, filterRule{match: p, expr: e})
 	}

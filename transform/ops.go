@@ -28,11 +28,11 @@ func (c *OpsConfig) Validate() error {
 func newOpsRules(c *OpsConfig) (allow [8]bool, tables tableRules, err error) {
 	var errs []error
 	if len(c.Allow) == 0 {
-		errs = append(errs, errors.New("Allow is empty: list the operations to synchronize (OpInsert, OpUpdate, OpDelete, OpTruncate, OpSchema)"))
+		errs = append(errs, errors.New("the Allow list is empty: list the operations to synchronize (OpInsert, OpUpdate, OpDelete, OpTruncate, OpSchema)"))
 	}
 	for _, op := range c.Allow {
 		if op < sluice.OpRead || op > sluice.OpHeartbeat {
-			errs = append(errs, fmt.Errorf("Allow: %s is not an operation", op))
+			errs = append(errs, fmt.Errorf("in Allow: %s is not an operation", op))
 			continue
 		}
 		allow[op] = true
@@ -41,7 +41,7 @@ func newOpsRules(c *OpsConfig) (allow [8]bool, tables tableRules, err error) {
 	for i, s := range c.Tables {
 		p, perr := ParseTablePattern(s)
 		if perr != nil {
-			errs = append(errs, fmt.Errorf("Tables[%d]: %w", i, perr))
+			errs = append(errs, fmt.Errorf("in Tables[%d]: %w", i, perr))
 		}
 		tables = append(tables, p)
 	}

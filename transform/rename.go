@@ -130,9 +130,9 @@ func newRenameRules(c *RenameConfig) (*renameRules, error) {
 		parts, err := splitQualified(s.From, 1)
 		switch {
 		case err != nil:
-			errs = append(errs, fmt.Errorf("Schemas[%d].From %q: %w", i, s.From, err))
+			errs = append(errs, fmt.Errorf("in Schemas[%d].From %q: %w", i, s.From, err))
 		case s.To == "":
-			errs = append(errs, fmt.Errorf("Schemas[%d]: To is empty", i))
+			errs = append(errs, fmt.Errorf("in Schemas[%d]: To is empty", i))
 		default:
 			r.schemas = append(r.schemas, schemaRule{from: parts[0], to: s.To})
 		}
@@ -140,25 +140,25 @@ func newRenameRules(c *RenameConfig) (*renameRules, error) {
 	for i, t := range c.Tables {
 		p, err := ParseTablePattern(t.Match)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("Tables[%d].Match: %w", i, err))
+			errs = append(errs, fmt.Errorf("in Tables[%d].Match: %w", i, err))
 			continue
 		}
 		tr := tableRule{TableRule: t, match: p}
 		if t.To != "" {
 			if tr.to, err = parseTableID(t.To); err != nil {
-				errs = append(errs, fmt.Errorf("Tables[%d].To: %w", i, err))
+				errs = append(errs, fmt.Errorf("in Tables[%d].To: %w", i, err))
 			}
 		}
 		if len(t.Keep) > 0 && len(t.Drop) > 0 {
-			errs = append(errs, fmt.Errorf("Tables[%d] (%s): set Keep or Drop, not both", i, t.Match))
+			errs = append(errs, fmt.Errorf("in Tables[%d] (%s): set Keep or Drop, not both", i, t.Match))
 		}
 		targets := map[string]string{}
 		for from, to := range t.Columns {
 			if from == "" || to == "" {
-				errs = append(errs, fmt.Errorf("Tables[%d] (%s): column rename %q → %q: names must not be empty", i, t.Match, from, to))
+				errs = append(errs, fmt.Errorf("in Tables[%d] (%s): column rename %q → %q: names must not be empty", i, t.Match, from, to))
 			}
 			if other, dup := targets[to]; dup {
-				errs = append(errs, fmt.Errorf("Tables[%d] (%s): columns %q and %q are both renamed to %q", i, t.Match, other, from, to))
+				errs = append(errs, fmt.Errorf("in Tables[%d] (%s): columns %q and %q are both renamed to %q", i, t.Match, other, from, to))
 			}
 			targets[to] = from
 		}
@@ -167,26 +167,26 @@ func newRenameRules(c *RenameConfig) (*renameRules, error) {
 	for i, m := range c.Merges {
 		mr := mergeRule{MergeRule: m}
 		if len(m.From) == 0 {
-			errs = append(errs, fmt.Errorf("Merges[%d]: From is empty", i))
+			errs = append(errs, fmt.Errorf("in Merges[%d]: From is empty", i))
 		}
 		for _, f := range m.From {
 			p, err := ParseTablePattern(f)
 			if err != nil {
-				errs = append(errs, fmt.Errorf("Merges[%d].From: %w", i, err))
+				errs = append(errs, fmt.Errorf("in Merges[%d].From: %w", i, err))
 				continue
 			}
 			mr.from = append(mr.from, p)
 		}
 		var err error
 		if mr.to, err = parseTableID(m.To); err != nil {
-			errs = append(errs, fmt.Errorf("Merges[%d].To: %w", i, err))
+			errs = append(errs, fmt.Errorf("in Merges[%d].To: %w", i, err))
 		}
 		if m.SourceInKey && m.SourceColumn == "" {
-			errs = append(errs, fmt.Errorf("Merges[%d] (%s): SourceInKey needs SourceColumn", i, m.To))
+			errs = append(errs, fmt.Errorf("in Merges[%d] (%s): SourceInKey needs SourceColumn", i, m.To))
 		}
 		for j := range r.merges {
 			if r.merges[j].to == mr.to && mr.to.Schema != "" {
-				errs = append(errs, fmt.Errorf("Merges[%d] and Merges[%d] have the same target %s; list every source in one rule", j, i, m.To))
+				errs = append(errs, fmt.Errorf("in Merges[%d] and Merges[%d] have the same target %s; list every source in one rule", j, i, m.To))
 			}
 		}
 		r.merges = append(r.merges, mr)

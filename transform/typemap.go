@@ -88,11 +88,11 @@ func newTypeRules(c *TypeMapConfig) ([]columnTypeRule, []nativeTypeRule, error) 
 			err = errors.New(`want "schema.table.column" or "table.column"`)
 		}
 		if err != nil {
-			errs = append(errs, fmt.Errorf("Columns[%d] %q: %w", i, r.Column, err))
+			errs = append(errs, fmt.Errorf("in Columns[%d] %q: %w", i, r.Column, err))
 			continue
 		}
 		if err := validType(r.Type); err != nil {
-			errs = append(errs, fmt.Errorf("Columns[%d] (%s): %w", i, r.Column, err))
+			errs = append(errs, fmt.Errorf("in Columns[%d] (%s): %w", i, r.Column, err))
 		}
 		rule := columnTypeRule{col: parts[len(parts)-1], typ: normalizeType(r.Type)}
 		if len(parts) == 3 {
@@ -105,10 +105,10 @@ func newTypeRules(c *TypeMapConfig) ([]columnTypeRule, []nativeTypeRule, error) 
 	for i, r := range c.Natives {
 		n := strings.ToLower(strings.TrimSpace(r.Native))
 		if n == "" {
-			errs = append(errs, fmt.Errorf("Natives[%d]: Native is empty", i))
+			errs = append(errs, fmt.Errorf("in Natives[%d]: Native is empty", i))
 		}
 		if err := validType(r.Type); err != nil {
-			errs = append(errs, fmt.Errorf("Natives[%d] (%s): %w", i, r.Native, err))
+			errs = append(errs, fmt.Errorf("in Natives[%d] (%s): %w", i, r.Native, err))
 		}
 		natives = append(natives, nativeTypeRule{native: namePattern{text: n, glob: strings.ContainsAny(n, "*?")}, typ: normalizeType(r.Type)})
 	}

@@ -13,46 +13,46 @@ import (
 func testTable(t testing.TB) *sluice.Table {
 	t.Helper()
 	tb, err := sluice.NewTable(sluice.TableID{Schema: "shop", Name: "orders"}, []sluice.Column{
-		{Name: "id", Type: sluice.Type{Kind: sluice.KindInt, Bits: 64}},                                                   // 0
-		{Name: "amount", Type: sluice.Type{Kind: sluice.KindDecimal, Precision: 10, Scale: 2}, Nullable: true},            // 1
-		{Name: "status", Type: sluice.Type{Kind: sluice.KindEnum, Members: []string{"new", "paid", "shipped"}}},           // 2
-		{Name: "created_at", Type: sluice.Type{Kind: sluice.KindDateTime}, Nullable: true},                                // 3
-		{Name: "name", Type: sluice.Type{Kind: sluice.KindString, Length: 50}, Nullable: true},                            // 4
-		{Name: "qty", Type: sluice.Type{Kind: sluice.KindUint, Bits: 32}, Nullable: true},                                 // 5
-		{Name: "ratio", Type: sluice.Type{Kind: sluice.KindFloat64}, Nullable: true},                                      // 6
-		{Name: "day", Type: sluice.Type{Kind: sluice.KindDate}, Nullable: true},                                           // 7
-		{Name: "paid", Type: sluice.Type{Kind: sluice.KindBool}, Nullable: true},                                          // 8
-		{Name: "ts", Type: sluice.Type{Kind: sluice.KindTimestamp, Scale: 6}, Nullable: true},                             // 9
-		{Name: "dur", Type: sluice.Type{Kind: sluice.KindTime}, Nullable: true},                                           // 10
-		{Name: "größe", Type: sluice.Type{Kind: sluice.KindInt, Bits: 32}, Nullable: true},                                // 11
-		{Name: "odd name", Type: sluice.Type{Kind: sluice.KindString}, Nullable: true},                                    // 12
-		{Name: "doc", Type: sluice.Type{Kind: sluice.KindJSON}, Nullable: true},                                           // 13
-		{Name: "raw", Type: sluice.Type{Kind: sluice.KindBytes}, Nullable: true},                                          // 14
-		{Name: "f32", Type: sluice.Type{Kind: sluice.KindFloat32}, Nullable: true},                                        // 15
-		{Name: "uid", Type: sluice.Type{Kind: sluice.KindUUID}, Nullable: true},                                           // 16
-		{Name: "big", Type: sluice.Type{Kind: sluice.KindUint, Bits: 64}, Nullable: true},                                 // 17
-		{Name: "lim", Type: sluice.Type{Kind: sluice.KindDecimal, Precision: 10, Scale: 2}, Nullable: true},               // 18
-		{Name: "Amount2", Type: sluice.Type{Kind: sluice.KindInt, Bits: 64}, Nullable: true},                              // 19
-		{Name: "tags", Type: sluice.Type{Kind: sluice.KindSet, Members: []string{"a", "b", "c"}}, Nullable: true},         // 20
-		{Name: "yr", Type: sluice.Type{Kind: sluice.KindYear}, Nullable: true},                                            // 21
-		{Name: "flags", Type: sluice.Type{Kind: sluice.KindBit, Length: 8}, Nullable: true},                               // 22
-		{Name: "select", Type: sluice.Type{Kind: sluice.KindString}, Nullable: true},                                      // 23
-		{Name: "in", Type: sluice.Type{Kind: sluice.KindInt, Bits: 64}, Nullable: true},                                   // 24
-		{Name: "geo", Type: sluice.Type{Kind: sluice.KindGeometry}, Nullable: true},                                       // 25
-		{Name: "lo", Type: sluice.Type{Kind: sluice.KindInt, Bits: 64}, Nullable: true},                                   // 26
-		{Name: "hi", Type: sluice.Type{Kind: sluice.KindInt, Bits: 64}, Nullable: true},                                   // 27
-		{Name: "AMOUNTX", Type: sluice.Type{Kind: sluice.KindInt, Bits: 64}, Nullable: true},                              // 28
-		{Name: "amountx", Type: sluice.Type{Kind: sluice.KindInt, Bits: 64}, Nullable: true},                              // 29
-		{Name: "note", Type: sluice.Type{Kind: sluice.KindString}, Nullable: true},                                        // 30
-		{Name: "d2", Type: sluice.Type{Kind: sluice.KindDate}, Nullable: true},                                            // 31
-		{Name: "ratio2", Type: sluice.Type{Kind: sluice.KindFloat64}, Nullable: true},                                     // 32
-		{Name: "dec2", Type: sluice.Type{Kind: sluice.KindDecimal, Precision: 65, Scale: 30}, Nullable: true},             // 33
-		{Name: "i8", Type: sluice.Type{Kind: sluice.KindInt, Bits: 8}, Nullable: true},                                    // 34
-		{Name: "name2", Type: sluice.Type{Kind: sluice.KindString}, Nullable: true},                                       // 35
-		{Name: "ts2", Type: sluice.Type{Kind: sluice.KindTimestamp}, Nullable: true},                                      // 36
-		{Name: "dur2", Type: sluice.Type{Kind: sluice.KindTime}, Nullable: true},                                          // 37
-		{Name: "paid2", Type: sluice.Type{Kind: sluice.KindBool}, Nullable: true},                                         // 38
-		{Name: "x", Type: sluice.Type{Kind: sluice.KindInt, Bits: 64}, Nullable: true},                                    // 39
+		{Name: "id", Type: sluice.Type{Kind: sluice.KindInt, Bits: 64}},                                           // 0
+		{Name: "amount", Type: sluice.Type{Kind: sluice.KindDecimal, Precision: 10, Scale: 2}, Nullable: true},    // 1
+		{Name: "status", Type: sluice.Type{Kind: sluice.KindEnum, Members: []string{"new", "paid", "shipped"}}},   // 2
+		{Name: "created_at", Type: sluice.Type{Kind: sluice.KindDateTime}, Nullable: true},                        // 3
+		{Name: "name", Type: sluice.Type{Kind: sluice.KindString, Length: 50}, Nullable: true},                    // 4
+		{Name: "qty", Type: sluice.Type{Kind: sluice.KindUint, Bits: 32}, Nullable: true},                         // 5
+		{Name: "ratio", Type: sluice.Type{Kind: sluice.KindFloat64}, Nullable: true},                              // 6
+		{Name: "day", Type: sluice.Type{Kind: sluice.KindDate}, Nullable: true},                                   // 7
+		{Name: "paid", Type: sluice.Type{Kind: sluice.KindBool}, Nullable: true},                                  // 8
+		{Name: "ts", Type: sluice.Type{Kind: sluice.KindTimestamp, Scale: 6}, Nullable: true},                     // 9
+		{Name: "dur", Type: sluice.Type{Kind: sluice.KindTime}, Nullable: true},                                   // 10
+		{Name: "größe", Type: sluice.Type{Kind: sluice.KindInt, Bits: 32}, Nullable: true},                        // 11
+		{Name: "odd name", Type: sluice.Type{Kind: sluice.KindString}, Nullable: true},                            // 12
+		{Name: "doc", Type: sluice.Type{Kind: sluice.KindJSON}, Nullable: true},                                   // 13
+		{Name: "raw", Type: sluice.Type{Kind: sluice.KindBytes}, Nullable: true},                                  // 14
+		{Name: "f32", Type: sluice.Type{Kind: sluice.KindFloat32}, Nullable: true},                                // 15
+		{Name: "uid", Type: sluice.Type{Kind: sluice.KindUUID}, Nullable: true},                                   // 16
+		{Name: "big", Type: sluice.Type{Kind: sluice.KindUint, Bits: 64}, Nullable: true},                         // 17
+		{Name: "lim", Type: sluice.Type{Kind: sluice.KindDecimal, Precision: 10, Scale: 2}, Nullable: true},       // 18
+		{Name: "Amount2", Type: sluice.Type{Kind: sluice.KindInt, Bits: 64}, Nullable: true},                      // 19
+		{Name: "tags", Type: sluice.Type{Kind: sluice.KindSet, Members: []string{"a", "b", "c"}}, Nullable: true}, // 20
+		{Name: "yr", Type: sluice.Type{Kind: sluice.KindYear}, Nullable: true},                                    // 21
+		{Name: "flags", Type: sluice.Type{Kind: sluice.KindBit, Length: 8}, Nullable: true},                       // 22
+		{Name: "select", Type: sluice.Type{Kind: sluice.KindString}, Nullable: true},                              // 23
+		{Name: "in", Type: sluice.Type{Kind: sluice.KindInt, Bits: 64}, Nullable: true},                           // 24
+		{Name: "geo", Type: sluice.Type{Kind: sluice.KindGeometry}, Nullable: true},                               // 25
+		{Name: "lo", Type: sluice.Type{Kind: sluice.KindInt, Bits: 64}, Nullable: true},                           // 26
+		{Name: "hi", Type: sluice.Type{Kind: sluice.KindInt, Bits: 64}, Nullable: true},                           // 27
+		{Name: "AMOUNTX", Type: sluice.Type{Kind: sluice.KindInt, Bits: 64}, Nullable: true},                      // 28
+		{Name: "amountx", Type: sluice.Type{Kind: sluice.KindInt, Bits: 64}, Nullable: true},                      // 29
+		{Name: "note", Type: sluice.Type{Kind: sluice.KindString}, Nullable: true},                                // 30
+		{Name: "d2", Type: sluice.Type{Kind: sluice.KindDate}, Nullable: true},                                    // 31
+		{Name: "ratio2", Type: sluice.Type{Kind: sluice.KindFloat64}, Nullable: true},                             // 32
+		{Name: "dec2", Type: sluice.Type{Kind: sluice.KindDecimal, Precision: 65, Scale: 30}, Nullable: true},     // 33
+		{Name: "i8", Type: sluice.Type{Kind: sluice.KindInt, Bits: 8}, Nullable: true},                            // 34
+		{Name: "name2", Type: sluice.Type{Kind: sluice.KindString}, Nullable: true},                               // 35
+		{Name: "ts2", Type: sluice.Type{Kind: sluice.KindTimestamp}, Nullable: true},                              // 36
+		{Name: "dur2", Type: sluice.Type{Kind: sluice.KindTime}, Nullable: true},                                  // 37
+		{Name: "paid2", Type: sluice.Type{Kind: sluice.KindBool}, Nullable: true},                                 // 38
+		{Name: "x", Type: sluice.Type{Kind: sluice.KindInt, Bits: 64}, Nullable: true},                            // 39
 	}, []int{0})
 	if err != nil {
 		t.Fatal(err)
@@ -164,7 +164,7 @@ func TestPrecedence(t *testing.T) {
 		src  string
 		want Truth
 	}{
-		{"id = 1 OR id = 2 AND status = 'paid'", True},   // 1 OR (F AND F)
+		{"id = 1 OR id = 2 AND status = 'paid'", True},    // 1 OR (F AND F)
 		{"(id = 1 OR id = 2) AND status = 'paid'", False}, // (T) AND F
 		{"NOT id = 1 OR qty = 0", True},                   // (NOT T) OR T
 		{"NOT (id = 1 OR qty = 0)", False},

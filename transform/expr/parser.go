@@ -80,8 +80,6 @@ const (
 	opGE
 )
 
-var opText = [...]string{"=", "!=", "<", "<=", ">", ">="}
-
 func parseOp(s string) cmpOp {
 	switch s {
 	case "=":
