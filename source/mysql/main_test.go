@@ -28,12 +28,16 @@ type collector struct {
 	mu       sync.Mutex
 	changes  []sluice.Change
 	progress []sluice.Progress
-	failAt   int // if > 0, Emit fails once len(changes) reaches it
+	failAt   int           // if > 0, Emit fails once len(changes) reaches it
+	delay    time.Duration // slows Emit down (a slow sink)
 }
 
 var errStop = errors.New("collector: stop")
 
 func (c *collector) Emit(ch sluice.Change) error {
+	if c.delay > 0 {
+		time.Sleep(c.delay)
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.failAt > 0 && len(c.changes) >= c.failAt {

@@ -1,0 +1,142 @@
+package mysql_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sluicecdc/sluice"
+	"github.com/sluicecdc/sluice/internal/testenv"
+	"github.com/sluicecdc/sluice/source/mysql"
+)
+
+// killDumps kills the server's binlog dump threads (a network drop).
+func killDumps(t *testing.T, my *testenv.MySQL) int {
+	t.Helper()
+	db := my.DB(t, "")
+	rows, err := db.Query("SELECT ID FROM information_schema.PROCESSLIST WHERE COMMAND LIKE 'Binlog Dump%'")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		rows.Scan(&id)
+		ids = append(ids, id)
+	}
+	rows.Close()
+	for _, id := range ids {
+		db.Exec(fmt.Sprintf("KILL %d", id))
+	}
+	return len(ids)
+}
+
+// TestReconnectMidTransaction (S1): the binlog connection drops while a
+// large transaction is being delivered; after the reconnect every row of
+// it arrives exactly once, and only its last change carries a Pos.
+func TestReconnectMidTransaction(t *testing.T) {
+	my := testenv.MariaDB(t)
+	db := my.CreateDatabase(t)
+	my.Exec(t, db, "CREATE TABLE `t` (`id` INT PRIMARY KEY, `v` VARCHAR(20))")
+	cfg := config(my, db+".t")
+	cfg.StartMode = mysql.StartNow
+	out := &collector{}
+	r := start(t, cfg, nil, out)
+	out.waitFor(t, "streaming", 30*time.Second, func(cs []sluice.Change) bool { return countOp(cs, sluice.OpHeartbeat) > 0 })
+
+	const n = 3000
+	var vals []string
+	for i := 1; i <= n; i++ {
+		vals = append(vals, fmt.Sprintf("(%d, 'v%d')", i, i))
+	}
+	out.mu.Lock()
+	out.delay = 500 * time.Microsecond // ~1.5s+ for the transaction
+	out.mu.Unlock()
+	my.Exec(t, db, "BEGIN; INSERT INTO `t` VALUES "+strings.Join(vals, ",")+"; COMMIT")
+	my.Exec(t, db, "INSERT INTO `t` VALUES (0, 'after')")
+	out.waitFor(t, "part of the transaction", 30*time.Second, func(cs []sluice.Change) bool { return countOp(cs, sluice.OpInsert) > 300 })
+	if killDumps(t, my) == 0 {
+		t.Fatal("no binlog dump thread to kill")
+	}
+	if got := countOp(out.snapshot(), sluice.OpInsert); got >= n {
+		t.Fatalf("the transaction was delivered before the drop (%d rows); make it bigger", got)
+	}
+	out.mu.Lock()
+	out.delay = 0
+	out.mu.Unlock()
+	cs := out.waitFor(t, "the row after the transaction", 60*time.Second, func(cs []sluice.Change) bool {
+		for _, c := range cs {
+			if c.Op == sluice.OpInsert && c.After[0] == int64(0) {
+				return true
+			}
+		}
+		return false
+	})
+	seen := map[int64]int{}
+	var ins []sluice.Change
+	for _, c := range cs {
+		if c.Op == sluice.OpInsert {
+			ins = append(ins, c)
+			seen[c.After[0].(int64)]++
+		}
+	}
+	if len(ins) != n+1 {
+		t.Errorf("%d inserts, want %d", len(ins), n+1)
+	}
+	for id, k := range seen {
+		if k != 1 {
+			t.Errorf("row %d delivered %d times", id, k)
+		}
+	}
+	for i, c := range ins[:n] {
+		if (c.Pos != nil) != (i == n-1) {
+			t.Errorf("insert %d of the transaction: Pos set = %v", i, c.Pos != nil)
+		}
+	}
+	if err := r.stop(); err != nil && err.Error() != "context canceled" {
+		t.Errorf("Run: %v", err)
+	}
+}
+
+// TestHeartbeat (S1, P5): an idle source keeps emitting heartbeats with a
+// current Time and a resumable Pos; changes to unselected tables advance
+// the position without emitting rows.
+func TestHeartbeat(t *testing.T) {
+	my := testenv.MariaDB(t)
+	db := my.CreateDatabase(t)
+	my.Exec(t, db, "CREATE TABLE `t` (`id` INT PRIMARY KEY)", "CREATE TABLE `other` (`id` INT PRIMARY KEY)")
+	cfg := config(my, db+".t")
+	cfg.StartMode = mysql.StartNow
+	r := start(t, cfg, nil, nil)
+	cs := r.out.waitFor(t, "3 heartbeats", 10*time.Second, func(cs []sluice.Change) bool { return countOp(cs, sluice.OpHeartbeat) >= 3 })
+	for _, c := range cs {
+		if c.Op != sluice.OpHeartbeat {
+			t.Fatalf("unexpected %s on an idle source", c.Op)
+		}
+		if c.Pos == nil || time.Since(c.Time) > 10*time.Second {
+			t.Errorf("heartbeat without Pos or with stale Time %s", c.Time)
+		}
+	}
+	first := fileOffset(cs[0].Pos)
+	for i := 0; i < 5; i++ {
+		my.Exec(t, db, fmt.Sprintf("INSERT INTO `other` VALUES (%d)", i))
+		time.Sleep(100 * time.Millisecond)
+	}
+	cs = r.out.waitFor(t, "position advancing", 10*time.Second, func(cs []sluice.Change) bool {
+		return fileOffset(cs[len(cs)-1].Pos) != first
+	})
+	if n := countOp(cs, sluice.OpInsert); n != 0 {
+		t.Errorf("%d inserts from an unselected table", n)
+	}
+}
+
+func fileOffset(p sluice.Position) string {
+	s := string(p)
+	i := strings.Index(s, `"file"`)
+	j := strings.Index(s, `"gtid"`)
+	if i < 0 || j < i {
+		return s
+	}
+	return s[i:j]
+}
