@@ -465,4 +465,3 @@ func fromJSON(c sluice.Column, raw json.RawMessage, deb bool) (any, error) {
 	}
 	return nil, fmt.Errorf("no JSON decoding for %s", t)
 }
-

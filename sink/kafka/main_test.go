@@ -1,6 +1,7 @@
 package kafka_test
 
 import (
+	"log/slog"
 	"os"
 	"testing"
 
@@ -8,3 +9,5 @@ import (
 )
 
 func TestMain(m *testing.M) { os.Exit(testenv.Run(m)) }
+
+func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }

@@ -154,4 +154,3 @@ func materialize(t testing.TB, brokers []string, topic string, table *sluice.Tab
 	}
 	return out
 }
-

@@ -66,7 +66,20 @@ type Sink struct {
 	unchanged []string
 	seqCarry  uint64
 	now       time.Time
+
+	stats Stats
 }
+
+// Stats counts what the sink wrote (acknowledged messages only).
+type Stats struct {
+	Messages   int64 // records acknowledged, tombstones and truncates included
+	KeyBytes   int64 // bytes of their keys
+	ValueBytes int64 // bytes of their values
+}
+
+// Stats returns the counters. Like Write, it must not be called
+// concurrently with Write.
+func (s *Sink) Stats() Stats { return s.stats }
 
 var (
 	_ sink.Sink       = (*Sink)(nil)
@@ -226,6 +239,12 @@ func (s *Sink) Write(ctx context.Context, b *sink.Batch) error {
 		return err
 	}
 	s.seqCarry = seq
+	s.stats.Messages += int64(len(s.msgs))
+	for i := range s.msgs {
+		m := &s.msgs[i]
+		s.stats.KeyBytes += int64(max(m.key.end-m.key.start, 0))
+		s.stats.ValueBytes += int64(max(m.val.end-m.val.start, 0))
+	}
 	return nil
 }
 
