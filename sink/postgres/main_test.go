@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"testing"
 
@@ -51,9 +52,17 @@ func (p *pgTarget) Read(t *testing.T, table *sluice.Table) []sluice.Row {
 }
 
 // SPEC K1, P2, N2: the PostgreSQL sink passes the sink conformance suite.
+// Run with one load worker (everything in the batch transaction) and with
+// parallel snapshot loading.
 func TestConformance(t *testing.T) {
-	sinktest.Run(t, sinktest.Harness{
-		NewTarget: func(t *testing.T) sinktest.Target { return newTarget(t, postgres.Config{}) },
-		Features:  []sinktest.Feature{sinktest.Checkpoint, sinktest.Truncate, sinktest.AddColumn, sinktest.Unchanged, sinktest.ZeroDateNull},
-	})
+	for _, workers := range []int{1, 3} {
+		t.Run(fmt.Sprintf("workers=%d", workers), func(t *testing.T) {
+			sinktest.Run(t, sinktest.Harness{
+				NewTarget: func(t *testing.T) sinktest.Target {
+					return newTarget(t, postgres.Config{LoadWorkers: workers, Logger: quiet})
+				},
+				Features: []sinktest.Feature{sinktest.Checkpoint, sinktest.Truncate, sinktest.AddColumn, sinktest.Unchanged, sinktest.ZeroDateNull},
+			})
+		})
+	}
 }

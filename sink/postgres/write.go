@@ -25,6 +25,9 @@ const (
 // Write applies the batch in one PostgreSQL transaction, together with the
 // checkpoint row when b.Position is set.
 func (s *Sink) Write(ctx context.Context, b *sink.Batch) error {
+	if len(b.Changes) == 0 && b.Position == nil {
+		return nil
+	}
 	if err := s.ensureMeta(ctx); err != nil {
 		return err
 	}
@@ -63,6 +66,10 @@ type group struct {
 }
 
 func (s *Sink) apply(ctx context.Context, conn *pgx.Conn, b *sink.Batch) (err error) {
+	loaded, dups, err := s.parallelLoad(ctx, b)
+	if err != nil {
+		return err
+	}
 	tx, err := conn.Begin(ctx)
 	if err != nil {
 		return fmt.Errorf("postgres sink: beginning transaction: %w", err)
@@ -80,6 +87,9 @@ func (s *Sink) apply(ctx context.Context, conn *pgx.Conn, b *sink.Batch) (err er
 		c := &b.Changes[i]
 		switch c.Op {
 		case sluice.OpRead, sluice.OpInsert, sluice.OpUpdate, sluice.OpDelete:
+			if loaded[c.Table] {
+				continue // loaded in parallel above
+			}
 			g := w.byT[c.Table]
 			if g == nil {
 				p, err := s.plan(c.Table)
@@ -110,6 +120,9 @@ func (s *Sink) apply(ctx context.Context, conn *pgx.Conn, b *sink.Batch) (err er
 				return err
 			}
 		}
+	}
+	for _, d := range dups { // chunks whose keys existed: merge them here
+		w.groups = append(w.groups, &group{p: d.p, changes: d.changes})
 	}
 	if err := w.flush(ctx); err != nil {
 		return err

@@ -237,6 +237,32 @@ func testSnapshotThenStream(t *testing.T, h Harness) {
 	expect(t, tg, tb, want)
 }
 
+// A large batch of snapshot reads in which keys repeat (a re-read chunk)
+// ends with the last value of each key, also when a sink loads it in parts.
+func testReadsRepeatKeys(t *testing.T, h Harness) {
+	tb := simple(t, "reads_repeat")
+	tg := h.NewTarget(t)
+	s := open(t, tg, tb)
+	var changes []sluice.Change
+	want := map[int64]sluice.Row{}
+	for i := int64(1); i <= 6000; i++ {
+		r := row(i, "first", i)
+		changes = append(changes, read(tb, r))
+		want[i] = r
+	}
+	for i := int64(1); i <= 6000; i += 7 {
+		r := row(i, "second", -i)
+		changes = append(changes, read(tb, r))
+		want[i] = r
+	}
+	write(t, s, "p1", changes...)
+	var rows []sluice.Row
+	for _, r := range want {
+		rows = append(rows, r)
+	}
+	expect(t, tg, tb, rows)
+}
+
 // SPEC K1: replaying an already-applied batch changes nothing.
 func testReplay(t *testing.T, h Harness) {
 	tb := simple(t, "replay")

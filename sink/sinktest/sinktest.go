@@ -90,6 +90,7 @@ var cases = []testCase{
 	{"KeyChange", nil, testKeyChange},
 	{"InBatchDedup", nil, testInBatchDedup},
 	{"SnapshotThenStream", nil, testSnapshotThenStream},
+	{"ReadsRepeatKeys", nil, testReadsRepeatKeys},
 	{"ReplayIsIdempotent", nil, testReplay},
 	{"ManyTables", nil, testManyTables},
 	{"Restart", []Feature{Checkpoint}, testRestart},
