@@ -128,13 +128,3 @@ func (r *running) stop() error {
 		return errors.New("source did not stop")
 	}
 }
-
-// lastPos returns the last position emitted.
-func lastPos(cs []sluice.Change) sluice.Position {
-	for i := len(cs) - 1; i >= 0; i-- {
-		if cs[i].Pos != nil {
-			return cs[i].Pos
-		}
-	}
-	return nil
-}

@@ -343,7 +343,7 @@ func testResume(t *testing.T, h Harness) {
 		txn(k)
 	}
 	r2 := start(t, h, pos, "rs")
-	cs = r2.out.WaitFor(t, "transactions 4..7 after resuming", h.Timeout, func(cs []sluice.Change) bool { return len(rowChanges(cs)) >= 8 })
+	r2.out.WaitFor(t, "transactions 4..7 after resuming", h.Timeout, func(cs []sluice.Change) bool { return len(rowChanges(cs)) >= 8 })
 	time.Sleep(200 * time.Millisecond)
 	rows := rowChanges(r2.out.Changes())
 	var ids []int64
