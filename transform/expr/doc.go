@@ -20,10 +20,10 @@
 // case-insensitive; AND OR NOT IN BETWEEN LIKE ESCAPE IS NULL TRUE FALSE are
 // reserved (quote a column with such a name). A bare column name matches
 // exactly, else case-insensitively when that is unambiguous; a quoted name
-// matches exactly. In string literals '' is a quote and backslash is an
-// ordinary character. In LIKE, % matches any run, _ one character (one byte
+// matches exactly. In string literals a doubled single quote stands for
+// one, and backslash is an ordinary character. In LIKE, % matches any run, _ one character (one byte
 // for a bytes column), and the escape character is \ unless ESCAPE names
-// another ('' for none).
+// another (an empty ESCAPE string for none).
 //
 // # Types
 //
