@@ -175,6 +175,9 @@
 // truncated at every commit that touched them, which costs a little per
 // table version in use.
 //
+// Greenplum needs version 7 or later for change apply (INSERT ... ON
+// CONFLICT); the full load's COPY works on earlier versions too.
+//
 // # Performance
 //
 // Measured with `go test -run XXX -bench . ./sink/postgres/` against the

@@ -125,7 +125,7 @@ func keyFunc(t *sluice.Table) func(r sluice.Row) (any, error) {
 					return nil, fmt.Errorf("table %s: key column %q is NULL or not sent", t.ID, t.Columns[k].Name)
 				}
 				if tm, ok := v.(time.Time); ok {
-					return tm.UnixNano(), nil
+					return [2]int64{tm.Unix(), int64(tm.Nanosecond())}, nil
 				}
 				return v, nil
 			}
@@ -164,7 +164,8 @@ func keyFunc(t *sluice.Table) func(r sluice.Row) (any, error) {
 			case float64:
 				b = binary.BigEndian.AppendUint64(append(b, 'F'), math.Float64bits(x))
 			case time.Time:
-				b = binary.BigEndian.AppendUint64(append(b, 't'), uint64(x.UnixNano()))
+				b = binary.BigEndian.AppendUint64(append(b, 't'), uint64(x.Unix()))
+				b = binary.BigEndian.AppendUint32(b, uint32(x.Nanosecond()))
 			case time.Duration:
 				b = binary.BigEndian.AppendUint64(append(b, 'D'), uint64(x))
 			case sluice.Date:

@@ -204,6 +204,15 @@ func (s *Sink) applySchemaChange(ctx context.Context, tx pgx.Tx, c *sluice.Chang
 		return s.otherDDL(c, "table dropped at the source; the target table is kept")
 	}
 	if c.OldTable == nil {
+		exists, _, err := s.tableState(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if exists {
+			// Created meanwhile, or there before: write into it as it is.
+			s.log.Info("new source table already exists in the target; writing into it", "table", id.Sanitize())
+			return nil
+		}
 		return s.createTable(ctx, tx, t)
 	}
 	old := c.OldTable
