@@ -177,4 +177,3 @@ func FuzzDecimalToNumeric(f *testing.F) {
 		}
 	})
 }
-
