@@ -15,6 +15,7 @@ import (
 	"github.com/sluicecdc/sluice/internal/testenv"
 	"github.com/sluicecdc/sluice/sink"
 	"github.com/sluicecdc/sluice/sink/kafka"
+	"github.com/sluicecdc/sluice/sink/kafka/kafkaread"
 	"github.com/sluicecdc/sluice/sink/kafka/registrytest"
 )
 
@@ -54,13 +55,13 @@ func counterBatch(tb *sluice.Table, b, keys, perKey int) *sink.Batch {
 
 // perKeyValues decodes the topic into the sequence of n per key, in
 // partition order, and checks that every key lives in one partition.
-func perKeyValues(t *testing.T, brokers []string, topic string, tb *sluice.Table, dec *avroDecoder) map[int64][]int64 {
+func perKeyValues(t *testing.T, brokers []string, topic string, tb *sluice.Table, dec *kafkaread.Decoder) map[int64][]int64 {
 	t.Helper()
 	out := map[int64][]int64{}
 	partOf := map[int64]int{}
 	for p, recs := range readTopic(t, brokers, topic) {
 		for _, r := range recs {
-			d, err := dec.decode(tb, false, r.Key, r.Value)
+			d, err := dec.Decode(tb, r.Key, r.Value)
 			if err != nil {
 				t.Fatalf("decoding %d@%d: %v", p, r.Offset, err)
 			}
@@ -107,7 +108,7 @@ func TestPerKeyOrderAndAck(t *testing.T) {
 			t.Fatalf("after Write %d returned: %d messages readable, want %d", b, got, total)
 		}
 	}
-	vals := perKeyValues(t, k.Brokers, s.TopicFor(tb.ID), tb, newAvroDecoder(reg.URL()))
+	vals := perKeyValues(t, k.Brokers, s.TopicFor(tb.ID), tb, newDecoder(t, kafka.Avro, kafka.EnvelopeSluice, reg.URL()))
 	if len(vals) != keys {
 		t.Fatalf("%d keys, want %d", len(vals), keys)
 	}
@@ -233,7 +234,7 @@ func TestBrokerOutage(t *testing.T) {
 		t.Fatalf("the outage did not hit the sink (drops %d, %s since)", px.drops.Load(), time.Since(outageAt))
 	}
 	t.Logf("slowest Write %s; %d connections refused during the outage", slowest, px.drops.Load())
-	vals := perKeyValues(t, kc.Brokers, s.TopicFor(tb.ID), tb, newAvroDecoder(reg.URL()))
+	vals := perKeyValues(t, kc.Brokers, s.TopicFor(tb.ID), tb, newDecoder(t, kafka.Avro, kafka.EnvelopeSluice, reg.URL()))
 	dups := 0
 	for id, ns := range vals {
 		// No loss: every value appears; order: never goes back except to

@@ -52,12 +52,12 @@ func TestSchemaEvolution(t *testing.T) {
 	if n := reg.Versions(topic + "-key"); n != 1 {
 		t.Fatalf("%s-key has %d versions, want 1 (the key did not change)", topic, n)
 	}
-	dec := newAvroDecoder(reg.URL())
+	dec := newDecoder(t, kafka.Avro, kafka.EnvelopeSluice, reg.URL())
 	ids := map[int]bool{}
-	rows := materialize(t, k.Brokers, topic, v2, kafka.Avro, false, dec)
+	rows := materialize(t, k.Brokers, topic, v2, dec)
 	for _, p := range readTopic(t, k.Brokers, topic) {
 		for _, r := range p {
-			d, err := dec.decode(v2, false, r.Key, r.Value)
+			d, err := dec.Decode(v2, r.Key, r.Value)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -10,6 +10,7 @@ import (
 	"github.com/sluicecdc/sluice/internal/testenv"
 	"github.com/sluicecdc/sluice/sink"
 	"github.com/sluicecdc/sluice/sink/kafka"
+	"github.com/sluicecdc/sluice/sink/kafka/kafkaread"
 	"github.com/sluicecdc/sluice/sink/kafka/registrytest"
 	"github.com/sluicecdc/sluice/sink/sinktest"
 )
@@ -23,7 +24,7 @@ type kafkaTarget struct {
 	brokers []string
 	reg     *registrytest.Registry
 	cfg     kafka.Config
-	dec     *avroDecoder
+	dec     *kafkaread.Decoder
 }
 
 func (k *kafkaTarget) Open(t *testing.T) sink.Sink {
@@ -40,7 +41,7 @@ func (k *kafkaTarget) Read(t *testing.T, table *sluice.Table) []sluice.Row {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	return materialize(t, k.brokers, s.TopicFor(table.ID), table, k.cfg.Encoding, k.cfg.Envelope == kafka.EnvelopeDebezium, k.dec)
+	return materialize(t, k.brokers, s.TopicFor(table.ID), table, k.dec)
 }
 
 // TestConformance runs sink/sinktest (SPEC K3 through the sink contract)
@@ -61,7 +62,7 @@ func TestConformance(t *testing.T) {
 				NewTarget: func(t *testing.T) sinktest.Target {
 					reg := registrytest.New()
 					t.Cleanup(reg.Close)
-					return &kafkaTarget{brokers: k.Brokers, reg: reg, dec: newAvroDecoder(reg.URL()), cfg: kafka.Config{
+					return &kafkaTarget{brokers: k.Brokers, reg: reg, dec: newDecoder(t, mode.enc, mode.env, reg.URL()), cfg: kafka.Config{
 						Brokers: k.Brokers, Encoding: mode.enc, Envelope: mode.env, Tombstones: true,
 						ServerName: fmt.Sprintf("st%d", targetSeq.Add(1)),
 						Registry:   kafka.RegistryConfig{URL: reg.URL()},

@@ -12,6 +12,7 @@ import (
 	"github.com/sluicecdc/sluice/internal/testenv"
 	"github.com/sluicecdc/sluice/sink"
 	"github.com/sluicecdc/sluice/sink/kafka"
+	"github.com/sluicecdc/sluice/sink/kafka/kafkaread"
 	"github.com/sluicecdc/sluice/sink/kafka/registrytest"
 )
 
@@ -146,16 +147,10 @@ func TestTypeFidelity(t *testing.T) {
 			if len(recs) != 6 {
 				t.Fatalf("got %d records, want 6", len(recs))
 			}
-			dec := newAvroDecoder(reg.URL())
-			deb := tc.env == kafka.EnvelopeDebezium
-			var got []decoded
+			dec := newDecoder(t, tc.enc, tc.env, reg.URL())
+			var got []kafkaread.Decoded
 			for _, r := range recs {
-				var d decoded
-				if tc.enc == kafka.Avro {
-					d, err = dec.decode(tb, deb, r.Key, r.Value)
-				} else {
-					d, err = decodeJSON(tb, deb, r.Key, r.Value)
-				}
+				d, err := dec.Decode(tb, r.Key, r.Value)
 				if err != nil {
 					t.Fatalf("decoding record at partition %d offset %d: %v", r.Partition, r.Offset, err)
 				}
@@ -163,7 +158,7 @@ func TestTypeFidelity(t *testing.T) {
 			}
 			// Records of one key share a partition and keep their order;
 			// pick them by op and key.
-			byOp := map[string][]decoded{}
+			byOp := map[string][]kafkaread.Decoded{}
 			for _, d := range got {
 				op := d.Op
 				if d.Tombstone {

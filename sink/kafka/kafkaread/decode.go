@@ -1,4 +1,4 @@
-package kafka_test
+package kafkaread
 
 import (
 	"context"
@@ -14,15 +14,16 @@ import (
 
 	"github.com/hamba/avro/v2"
 	"github.com/sluicecdc/sluice"
+	"github.com/sluicecdc/sluice/sink/kafka"
 	"github.com/sluicecdc/sluice/sink/kafka/registry"
 )
 
-// decoded is one message decoded back to neutral values, the way a
-// consumer would: Avro with the schema fetched from the registry by the id
-// in the message, JSON with encoding/json.
-type decoded struct {
+// Decoded is one record decoded back to neutral values, the way a consumer
+// would: Avro with the schema fetched from the registry by the id in the
+// record, JSON with encoding/json.
+type Decoded struct {
 	Op            string
-	Key           map[string]any // Avro: decoded key record; JSON: key object
+	Key           map[string]any // the key record (Avro) or object (JSON)
 	Before, After sluice.Row
 	Source        map[string]any
 	Unchanged     []string
@@ -30,22 +31,49 @@ type decoded struct {
 	KeyID, ValID  int
 }
 
-// avroDecoder decodes Confluent wire-format messages.
-type avroDecoder struct {
-	reg *registry.Client
+// Decoder decodes the records the sink wrote with one encoding and
+// envelope. It is safe for concurrent use.
+type Decoder struct {
+	enc kafka.Encoding
+	deb bool
+	reg *registry.Client // Avro only
 	mu  sync.Mutex
 	sch map[int]avro.Schema
 }
 
-func newAvroDecoder(url string) *avroDecoder {
-	c, err := registry.New(registry.Config{URL: url})
-	if err != nil {
-		panic(err)
+// NewDecoder returns a decoder for records written with enc and env;
+// registryURL is required for Avro (schemas are fetched by the id in each
+// record and cached).
+func NewDecoder(enc kafka.Encoding, env kafka.Envelope, registryURL string) (*Decoder, error) {
+	d := &Decoder{enc: enc, deb: env == kafka.EnvelopeDebezium, sch: map[int]avro.Schema{}}
+	if enc == kafka.Avro {
+		c, err := registry.New(registry.Config{URL: registryURL})
+		if err != nil {
+			return nil, fmt.Errorf("kafkaread: %w", err)
+		}
+		d.reg = c
 	}
-	return &avroDecoder{reg: c, sch: map[int]avro.Schema{}}
+	return d, nil
 }
 
-func (d *avroDecoder) schema(id int) (avro.Schema, error) {
+// Decode decodes one record of table (a tombstone when value is nil).
+// Columns of table missing from the record's schema (added later) read as
+// NULL; columns the source did not send read as sluice.Unchanged.
+func (d *Decoder) Decode(table *sluice.Table, key, value []byte) (Decoded, error) {
+	var out Decoded
+	var err error
+	if d.enc == kafka.JSON {
+		out, err = decodeJSON(table, d.deb, key, value)
+	} else {
+		out, err = d.decodeAvro(table, key, value)
+	}
+	if err != nil {
+		return out, fmt.Errorf("kafkaread: table %s: %w", table.ID, err)
+	}
+	return out, nil
+}
+
+func (d *Decoder) schema(id int) (avro.Schema, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if s, ok := d.sch[id]; ok {
@@ -64,7 +92,7 @@ func (d *avroDecoder) schema(id int) (avro.Schema, error) {
 	return s, nil
 }
 
-func (d *avroDecoder) unmarshal(data []byte) (map[string]any, int, error) {
+func (d *Decoder) unmarshal(data []byte) (map[string]any, int, error) {
 	if len(data) < 5 || data[0] != 0 {
 		return nil, 0, fmt.Errorf("not Confluent wire format: % x", data[:min(len(data), 5)])
 	}
@@ -80,9 +108,9 @@ func (d *avroDecoder) unmarshal(data []byte) (map[string]any, int, error) {
 	return out, id, nil
 }
 
-// decode decodes a message of table tbl (deb: Debezium envelope).
-func (d *avroDecoder) decode(tbl *sluice.Table, deb bool, key, val []byte) (decoded, error) {
-	var out decoded
+func (d *Decoder) decodeAvro(tbl *sluice.Table, key, val []byte) (Decoded, error) {
+	deb := d.deb
+	var out Decoded
 	var err error
 	if key != nil {
 		if out.Key, out.KeyID, err = d.unmarshal(key); err != nil {
@@ -102,7 +130,9 @@ func (d *avroDecoder) decode(tbl *sluice.Table, deb bool, key, val []byte) (deco
 	out.Source, _ = env["source"].(map[string]any)
 	if u, ok := env["unchanged"].([]any); ok {
 		for _, n := range u {
-			out.Unchanged = append(out.Unchanged, n.(string))
+			if name, ok := n.(string); ok {
+				out.Unchanged = append(out.Unchanged, name)
+			}
 		}
 	}
 	s, _ := d.schema(id)
@@ -129,6 +159,13 @@ func (d *avroDecoder) decode(tbl *sluice.Table, deb bool, key, val []byte) (deco
 			out.Before = row
 		} else {
 			out.After = row
+		}
+	}
+	if out.After != nil {
+		for _, n := range out.Unchanged {
+			if i := tbl.ColumnIndex(n); i >= 0 {
+				out.After[i] = sluice.Unchanged
+			}
 		}
 	}
 	return out, nil
@@ -182,7 +219,7 @@ func ratToDecimal(r *big.Rat, scale int) sluice.Decimal {
 	return sluice.Decimal(r.FloatString(scale))
 }
 
-// fromAvro converts a value decoded by hamba/avro to the neutral
+// fromAvro converts a value Decoded by hamba/avro to the neutral
 // representation of column c's kind.
 func fromAvro(c sluice.Column, v any, deb bool) (any, error) {
 	if v == nil {
@@ -326,8 +363,8 @@ func fromAvro(c sluice.Column, v any, deb bool) (any, error) {
 }
 
 // decodeJSON decodes a JSON-encoded message of table tbl.
-func decodeJSON(tbl *sluice.Table, deb bool, key, val []byte) (decoded, error) {
-	var out decoded
+func decodeJSON(tbl *sluice.Table, deb bool, key, val []byte) (Decoded, error) {
+	var out Decoded
 	if key != nil {
 		if err := json.Unmarshal(key, &out.Key); err != nil {
 			return out, fmt.Errorf("key: %w", err)
