@@ -211,7 +211,36 @@ func (c *compiler) in(n *inNode) (pred, error) {
 			p.list = append(p.list, cmp)
 		}
 	}
-	return p, nil
+	return sortedIn(p), nil
+}
+
+// sortedIn turns a long IN list of exact integers or strings into a sorted
+// set searched by bisection.
+func sortedIn(p *inPred) pred {
+	if len(p.list) < 8 {
+		return p
+	}
+	var ints []int64
+	var strs []string
+	for _, c := range p.list {
+		switch c := c.(type) {
+		case intCmp:
+			if c.b.frac || c.b.below || c.b.above {
+				continue // can never be equal to an integer
+			}
+			ints = append(ints, c.b.k)
+		case strCmp:
+			strs = append(strs, c.s)
+		default:
+			return p
+		}
+	}
+	if len(ints) > 0 && len(strs) > 0 {
+		return p
+	}
+	slices.Sort(ints)
+	slices.Sort(strs)
+	return &inSetPred{col: p.col, ints: slices.Compact(ints), strs: slices.Compact(strs), isInt: len(strs) == 0, hasNull: p.hasNull, not: p.not}
 }
 
 // like compiles x [NOT] LIKE pat [ESCAPE e].

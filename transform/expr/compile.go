@@ -3,6 +3,7 @@ package expr
 import (
 	"bytes"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -379,6 +380,44 @@ func (n *inPred) eval(r, fb sluice.Row) Truth {
 		return True
 	}
 	return False
+}
+
+// inSetPred is a long IN list of integers or strings, sorted.
+type inSetPred struct {
+	col     int
+	ints    []int64
+	strs    []string
+	isInt   bool
+	hasNull bool
+	not     bool
+}
+
+func (n *inSetPred) eval(r, fb sluice.Row) Truth {
+	v, st := value(r, fb, n.col)
+	if st != True {
+		return st
+	}
+	var found bool
+	if n.isInt {
+		x, ok := v.(int64)
+		if !ok {
+			return tError
+		}
+		_, found = slices.BinarySearch(n.ints, x)
+	} else {
+		x, ok := v.(string)
+		if !ok {
+			return tError
+		}
+		_, found = slices.BinarySearch(n.strs, x)
+	}
+	switch {
+	case found:
+		return truthOf(!n.not)
+	case n.hasNull:
+		return Unknown
+	}
+	return truthOf(n.not)
 }
 
 // likePred is column [NOT] LIKE pattern.

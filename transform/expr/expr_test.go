@@ -2,6 +2,7 @@ package expr
 
 import (
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -463,6 +464,38 @@ func TestDecimalCompare(t *testing.T) {
 		}
 		if got := cmpDecimal(a, b); got != c.want {
 			t.Errorf("cmp(%s, %s) = %d, want %d", c.a, c.b, got, c.want)
+		}
+	}
+}
+
+// Long IN lists are searched as sorted sets with the same semantics.
+func TestLongInList(t *testing.T) {
+	tb := testTable(t)
+	var nums, strs []string
+	for i := 0; i < 50; i++ {
+		nums = append(nums, strconv.Itoa(i*3))
+		strs = append(strs, "'s"+strconv.Itoa(i*3)+"'")
+	}
+	nums = append(nums, "4.5", "1e40")
+	numList, strList := strings.Join(nums, ", "), strings.Join(strs, ", ")
+	for v := int64(-2); v < 160; v++ {
+		want := truthOf(v >= 0 && v < 150 && v%3 == 0)
+		if got := eval(t, tb, "id IN ("+numList+")", row(tb, "id", v)); got != want {
+			t.Errorf("%d IN list: %s", v, got)
+		}
+		if got := eval(t, tb, "id NOT IN ("+numList+")", row(tb, "id", v)); got == want {
+			t.Errorf("%d NOT IN list: %s", v, got)
+		}
+		s := "s" + strconv.Itoa(int(v))
+		if got := eval(t, tb, "name IN ("+strList+")", row(tb, "name", s)); got != want {
+			t.Errorf("%s IN list: %s", s, got)
+		}
+		wantNull := want
+		if want == False {
+			wantNull = Unknown
+		}
+		if got := eval(t, tb, "name IN ("+strList+", NULL)", row(tb, "name", s)); got != wantNull {
+			t.Errorf("%s IN list with NULL: %s", s, got)
 		}
 	}
 }
