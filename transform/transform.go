@@ -21,6 +21,11 @@ type Transform interface {
 }
 
 // Mapper rewrites the changes of one table version.
+//
+// Map of one Mapper is called by one goroutine at a time (the pipeline
+// serializes it), so a Mapper may keep scratch state such as buffers or row
+// slabs; Bind may be called concurrently and may return a fresh Mapper
+// each time for the same table.
 type Mapper interface {
 	// Table returns the output table version, or nil when every change of
 	// the bound table is dropped. The same pointer is returned every time.
