@@ -18,6 +18,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"runtime"
 	"strconv"
@@ -106,22 +107,26 @@ func Measure(ctx context.Context, w io.Writer, o Options) (*Result, error) {
 	res.SnapshotPeakRSS = peakRSS()
 	fmt.Fprintf(w, "snapshot:  %10.0f rows/s    (goal >= 150000)   peak RSS %d MiB\n", res.SnapshotRowsPerSec, res.SnapshotPeakRSS>>20)
 
-	// Raw go-mysql decode of the same binlog.
-	runtime.GC()
-	resetPeakRSS()
-	res.RawPerSec, err = rawRate(ctx, my, file, pos, o.Rows)
-	if err != nil {
-		return nil, err
+	// Raw go-mysql decode of the same binlog, then the source over it; the
+	// best of two alternating runs each, since the machine is shared.
+	for i := 0; i < 2; i++ {
+		runtime.GC()
+		resetPeakRSS()
+		raw, err := rawRate(ctx, my, file, pos, o.Rows)
+		if err != nil {
+			return nil, err
+		}
+		res.RawPerSec = max(res.RawPerSec, raw)
+		res.RawPeakRSS = max(res.RawPeakRSS, peakRSS())
+		runtime.GC()
+		resetPeakRSS()
+		st, err := streamRate(ctx, my, file, pos, o)
+		if err != nil {
+			return nil, err
+		}
+		res.StreamPerSec = max(res.StreamPerSec, st)
+		res.StreamPeakRSS = max(res.StreamPeakRSS, peakRSS())
 	}
-	res.RawPeakRSS = peakRSS()
-	// Source streaming.
-	runtime.GC()
-	resetPeakRSS()
-	res.StreamPerSec, err = streamRate(ctx, my, file, pos, o)
-	if err != nil {
-		return nil, err
-	}
-	res.StreamPeakRSS = peakRSS()
 	fmt.Fprintf(w, "binlog:    %10.0f changes/s  raw go-mysql BinlogSyncer %10.0f rows/s  = %.0f%% (goal >= 80%%)   peak RSS %d MiB (raw %d MiB)\n",
 		res.StreamPerSec, res.RawPerSec, 100*res.StreamPerSec/res.RawPerSec, res.StreamPeakRSS>>20, res.RawPeakRSS>>20)
 	return res, nil
@@ -234,7 +239,7 @@ func rawRate(ctx context.Context, my *testenv.MySQL, file string, pos uint32, n 
 	syncer := replication.NewBinlogSyncer(replication.BinlogSyncerConfig{
 		ServerID: 4343, Flavor: gomysql.MariaDBFlavor, Host: my.Host, Port: uint16(my.Port),
 		User: my.User, Password: my.Password, ParseTime: true,
-		Logger: nil,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	defer syncer.Close()
 	start := time.Now()

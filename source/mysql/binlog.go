@@ -16,6 +16,9 @@ import (
 	"github.com/sluicecdc/sluice/source"
 )
 
+// eventCache is how many decoded binlog events may wait for Emit.
+const eventCache = 1024
+
 // tableDec decodes the rows of one table version.
 type tableDec struct {
 	meta  *tableMeta
@@ -65,10 +68,13 @@ type streamer struct {
 	curFile    string
 	inTxn      bool
 	txnGTID    string
-	held       *sluice.Change // the latest change, held back until we know whether it ends the transaction
-	txnEmitted int            // changes of the current transaction already emitted
-	skip       int            // after a reconnect: changes of the first transaction to drop (emitted before)
+	held       sluice.Change // the latest change, held back until we know whether it ends the transaction
+	hasHeld    bool
+	txnEmitted int // changes of the current transaction already emitted
+	skip       int // after a reconnect: changes of the first transaction to drop (emitted before)
 
+	origin   string // Change.Origin for originID
+	originID uint32
 	tableMap map[uint64]*tableDec
 	decs     map[*sluice.Table]*tableDec
 	lastPos  time.Time
@@ -115,7 +121,7 @@ func (s *Source) stream(ctx context.Context, pos *position, out source.Emitter, 
 		// interrupted transaction so it is neither split nor duplicated.
 		st.skip = st.txnEmitted
 		st.txnEmitted = 0
-		st.held = nil
+		st.hasHeld = false
 		st.inTxn = false
 		st.tableMap = map[uint64]*tableDec{}
 		select {
@@ -145,7 +151,7 @@ func (st *streamer) syncerConfig() replication.BinlogSyncerConfig {
 		HeartbeatPeriod:  s.cfg.HeartbeatPeriod,
 		ReadTimeout:      3*s.cfg.HeartbeatPeriod + 5*time.Second,
 		DisableRetrySync: true,
-		EventCacheCount:  64, // bounded read-ahead: back-pressure reaches the server
+		EventCacheCount:  eventCache, // bounded read-ahead (events are at most binlog_row_event_max_size, 8 KiB by default)
 		Logger:           quietLogger(s.cfg.Logger),
 	}
 }
@@ -243,7 +249,7 @@ func (st *streamer) handle(ctx context.Context, ev *replication.BinlogEvent) err
 		return st.commit(h)
 	default:
 		if h.EventType == replication.HEARTBEAT_EVENT || h.EventType == replication.HEARTBEAT_LOG_EVENT_V2 {
-			if !st.inTxn && st.held == nil && st.file != "" {
+			if !st.inTxn && !st.hasHeld && st.file != "" {
 				st.lastPos = time.Now()
 				return st.emit(sluice.Change{Op: sluice.OpHeartbeat, Time: time.Now(), Pos: st.posBytes()})
 			}
@@ -318,7 +324,10 @@ func (st *streamer) rows(h *replication.EventHeader, e *replication.RowsEvent) e
 	default:
 		return nil
 	}
-	origin := strconv.FormatUint(uint64(h.ServerID), 10)
+	if h.ServerID != st.originID || st.origin == "" {
+		st.originID, st.origin = h.ServerID, strconv.FormatUint(uint64(h.ServerID), 10)
+	}
+	origin := st.origin
 	step := 1
 	if op == sluice.OpUpdate {
 		step = 2
@@ -350,14 +359,12 @@ func (st *streamer) rows(h *replication.EventHeader, e *replication.RowsEvent) e
 
 // push holds c back and emits the previously held change.
 func (st *streamer) push(c sluice.Change) error {
-	if st.held != nil {
-		prev := *st.held
-		st.held = nil
-		if err := st.emit(prev); err != nil {
+	if st.hasHeld {
+		if err := st.emit(st.held); err != nil {
 			return err
 		}
 	}
-	st.held = &c
+	st.held, st.hasHeld = c, true
 	return nil
 }
 
@@ -390,13 +397,13 @@ func (st *streamer) commit(h *replication.EventHeader) error {
 	st.inTxn, st.txnGTID = false, ""
 	st.skip, st.txnEmitted = 0, 0
 	var pos sluice.Position
-	if st.held != nil || time.Since(st.lastPos) >= st.s.cfg.HeartbeatPeriod {
+	if st.hasHeld || time.Since(st.lastPos) >= st.s.cfg.HeartbeatPeriod {
 		pos = st.posBytes()
 		st.lastPos = time.Now()
 	}
-	if st.held != nil {
-		c := *st.held
-		st.held = nil
+	if st.hasHeld {
+		c := st.held
+		st.held, st.hasHeld = sluice.Change{}, false
 		c.Pos = pos
 		if err := st.emit(c); err != nil {
 			return err

@@ -152,7 +152,7 @@ func (c *conv) fromBinlog(v any) (any, error) {
 		case int32:
 			return int64(x), nil
 		case int64:
-			return x, nil
+			return v, nil // already boxed: no allocation
 		}
 	case sluice.KindUint:
 		switch x := v.(type) {
@@ -173,12 +173,12 @@ func (c *conv) fromBinlog(v any) (any, error) {
 			return int64(x), nil
 		}
 	case sluice.KindFloat32:
-		if x, ok := v.(float32); ok {
-			return x, nil
+		if _, ok := v.(float32); ok {
+			return v, nil
 		}
 	case sluice.KindFloat64:
-		if x, ok := v.(float64); ok {
-			return x, nil
+		if _, ok := v.(float64); ok {
+			return v, nil
 		}
 	case sluice.KindDecimal:
 		if x, ok := v.(string); ok {
@@ -194,7 +194,7 @@ func (c *conv) fromBinlog(v any) (any, error) {
 			if c.latin1 {
 				return latin1ToUTF8([]byte(x)), nil
 			}
-			return x, nil
+			return v, nil
 		case []byte:
 			if c.latin1 {
 				return latin1ToUTF8(x), nil
