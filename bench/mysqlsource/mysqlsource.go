@@ -167,12 +167,12 @@ func load(db *sql.DB, o Options) error {
 
 // counter is an Emitter that counts and stops the run at a target.
 type counter struct {
-	reads, rows atomic.Int64
-	target      int64
-	op          sluice.Op
-	done        chan struct{}
-	closed      atomic.Bool
-	first       atomic.Int64 // unix nanos of the first counted change
+	rows   atomic.Int64
+	target int64
+	op     sluice.Op
+	done   chan struct{}
+	closed atomic.Bool
+	first  atomic.Int64 // unix nanos of the first counted change
 }
 
 var errDone = errors.New("benchmark target reached")
