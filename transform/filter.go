@@ -73,6 +73,15 @@ func newFilterRules(c *FilterConfig) ([]filterRule, error) {
 // in/out decision; when the source sends no before-image, an update whose
 // After passes is kept as an update (sinks upsert) and one whose After fails
 // becomes a delete by the same key.
+//
+// A schema change that drops or retypes a column a filter reads makes Bind
+// of the new table version fail; the pipeline then stops with that error
+// (fix the filter and restart) rather than guess.
+//
+// No filter is pushed into the snapshot query: the source reads every row
+// and the same predicate drops them, which keeps snapshot and stream
+// identical by construction (a pushed-down WHERE would compare strings with
+// the server's collation, not byte-wise).
 type Filter struct {
 	rules []filterRule
 }
