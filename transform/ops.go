@@ -67,6 +67,11 @@ func newOpsRules(c *OpsConfig) (allow [8]bool, tables tableRules, err error) {
 // then reaches the sink without a CREATE: the sink fails on its rows unless
 // the table exists in the target.
 //
+// Order matters with a Filter: placed before it, Ops selects the source's
+// operations, and an UPDATE leaving the filter still becomes a DELETE in
+// the target; placed after it, Ops also drops the inserts and deletes the
+// filter makes out of updates.
+//
 // Dropping OpTruncate leaves the target's rows in place when the source is
 // truncated; later inserts of the same keys then behave as upserts.
 type Ops struct {
