@@ -118,11 +118,13 @@
 // schema change flushes every pending group first, so order across tables
 // holds where it matters). Within a group:
 //
-//   - A group of only snapshot reads (the full load) is COPYed (binary)
-//     straight into the target under a savepoint. If a key already exists
-//     (a replayed chunk, or a key read twice in the batch), the COPY is
-//     rolled back to the savepoint and the rows take the merge path below,
-//     so replay stays idempotent while fresh loads pay only for COPY.
+//   - A group of only snapshot reads and inserts (the full load, an
+//     insert-heavy stream) is COPYed (binary) straight into the target
+//     under a savepoint. If a key already exists (a replayed chunk, a key
+//     twice in the batch, a conflicting insert), the COPY is rolled back to
+//     the savepoint and the rows take the merge path below, which applies
+//     the conflict policy: replay stays idempotent while fresh rows pay
+//     only for COPY.
 //   - Otherwise changes are collapsed per key (last change wins, a delete
 //     respected, Unchanged cells filled from an earlier image of the same
 //     key in the batch), COPYed into a temp stage table (created once per

@@ -95,6 +95,9 @@ func (s *Sink) Precheck(ctx context.Context, tables []*sluice.Table) []sluice.Ch
 			add(item, sluice.StatusFail, err.Error(), "check the connection user's privileges")
 		case !exists:
 			add(item, sluice.StatusOK, "", "")
+		case !s.canWrite(ctx, conn.Conn(), id):
+			add(item, sluice.StatusFail, "the table exists and the user lacks INSERT, UPDATE, DELETE or TRUNCATE on it",
+				"GRANT INSERT, UPDATE, DELETE, TRUNCATE ON "+id.Sanitize()+" to the sink's user")
 		case ours:
 			add(item, sluice.StatusOK, "created earlier by this sink; it is reused", "")
 		case s.cfg.ExistingTable == ExistingFail:
@@ -148,4 +151,12 @@ func (s *Sink) checkExisting(ctx context.Context, conn *pgx.Conn, id pgx.Identif
 		return "no primary key or unique index on the key columns (" + strings.Join(t.KeyNames(), ", ") + ")"
 	}
 	return ""
+}
+
+// canWrite reports whether the user may change rows of an existing table.
+func (s *Sink) canWrite(ctx context.Context, conn *pgx.Conn, id pgx.Identifier) bool {
+	var ok bool
+	err := conn.QueryRow(ctx, `SELECT has_table_privilege(r, 'INSERT') AND has_table_privilege(r, 'UPDATE')
+		AND has_table_privilege(r, 'DELETE') AND has_table_privilege(r, 'TRUNCATE') FROM to_regclass($1) r`, id.Sanitize()).Scan(&ok)
+	return err == nil && ok
 }

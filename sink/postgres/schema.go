@@ -54,8 +54,13 @@ func isUniqueViolation(err error) bool {
 // tableState reports whether the target table exists and whether this sink
 // created it (it is in the registry).
 func (s *Sink) tableState(ctx context.Context, q execer, id pgx.Identifier) (exists, ours bool, err error) {
+	// Catalog lookups need no privilege on the schemas (to_regclass does).
 	var registry bool
-	err = q.QueryRow(ctx, "SELECT to_regclass($1) IS NOT NULL, to_regclass($2) IS NOT NULL", id.Sanitize(), s.registryIdent()).Scan(&exists, &registry)
+	err = q.QueryRow(ctx, `SELECT
+		EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2),
+		EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $3 AND c.relname = $4
+			AND has_schema_privilege(n.oid, 'USAGE') AND has_table_privilege(c.oid, 'SELECT'))`,
+		id[0], id[1], s.cfg.CheckpointSchema, s.cfg.CheckpointTable+"_tables").Scan(&exists, &registry)
 	if err == nil && exists && registry {
 		err = q.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM "+s.registryIdent()+" WHERE schema_name = $1 AND table_name = $2)", id[0], id[1]).Scan(&ours)
 	}

@@ -445,10 +445,11 @@ func TestPrecheck(t *testing.T) {
 	}
 
 	// A user without CREATE privilege.
-	if _, err := pool.Exec(bg(t), `CREATE ROLE weak LOGIN PASSWORD 'weak-secret-pw'; REVOKE CREATE ON SCHEMA public FROM PUBLIC`); err != nil {
+	if _, err := pool.Exec(bg(t), `CREATE ROLE weak LOGIN PASSWORD 'weak-secret-pw'; REVOKE CREATE ON SCHEMA public FROM PUBLIC;
+		CREATE TABLE public.existing (id bigint PRIMARY KEY, name text, n int); GRANT SELECT, INSERT ON public.existing TO weak`); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _, _ = pool.Exec(context.Background(), "DROP OWNED BY weak; DROP ROLE weak") })
+	t.Cleanup(func() { _, _ = pool.Exec(context.Background(), "DROP TABLE public.existing; DROP OWNED BY weak; DROP ROLE weak") })
 	cfg, _ := pgx.ParseConfig(tg.conn)
 	weakURL := fmt.Sprintf("postgres://weak:weak-secret-pw@%s:%d/%s?sslmode=disable", cfg.Host, cfg.Port, cfg.Database)
 	ws, err := postgres.New(bg(t), postgres.Config{ConnString: weakURL, TargetSchema: "public", Logger: quiet})
@@ -456,8 +457,9 @@ func TestPrecheck(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ws.Close()
-	text = (&sluice.Report{Checks: ws.Precheck(bg(t), []*sluice.Table{simpleTable(t, "x", "y")})}).String()
-	if !strings.Contains(text, `[fail] postgres sink: CREATE privilege on schema "public"`) || !strings.Contains(text, `[fail] postgres sink: CREATE privilege on schema "sluice"`) {
+	text = (&sluice.Report{Checks: ws.Precheck(bg(t), []*sluice.Table{simpleTable(t, "x", "y"), simpleTable(t, "x", "existing")})}).String()
+	if !strings.Contains(text, `[fail] postgres sink: CREATE privilege on schema "public"`) || !strings.Contains(text, `[fail] postgres sink: CREATE privilege on schema "sluice"`) ||
+		!strings.Contains(text, `[fail] postgres sink: table "public"."existing": the table exists and the user lacks INSERT, UPDATE, DELETE or TRUNCATE`) {
 		t.Errorf("report lacks privilege failures:\n%s", text)
 	}
 

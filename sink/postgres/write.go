@@ -62,7 +62,7 @@ type batchWriter struct {
 type group struct {
 	p         *tablePlan
 	changes   []*sluice.Change
-	onlyReads bool
+	onlyNew   bool // only snapshot reads and inserts: try COPY straight in
 }
 
 func (s *Sink) apply(ctx context.Context, conn *pgx.Conn, b *sink.Batch) (err error) {
@@ -96,13 +96,13 @@ func (s *Sink) apply(ctx context.Context, conn *pgx.Conn, b *sink.Batch) (err er
 				if err != nil {
 					return err
 				}
-				g = &group{p: p, onlyReads: true}
+				g = &group{p: p, onlyNew: true}
 				w.byT[c.Table] = g
 				w.groups = append(w.groups, g)
 			}
 			g.changes = append(g.changes, c)
-			if c.Op != sluice.OpRead {
-				g.onlyReads = false
+			if c.Op != sluice.OpRead && c.Op != sluice.OpInsert {
+				g.onlyNew = false
 			}
 		case sluice.OpTruncate:
 			if err := w.flush(ctx); err != nil {
@@ -151,7 +151,7 @@ func (w *batchWriter) flush(ctx context.Context) error {
 }
 
 func (w *batchWriter) flushGroup(ctx context.Context, g *group) error {
-	if g.onlyReads {
+	if g.onlyNew {
 		ok, err := w.copyDirect(ctx, g)
 		if err != nil || ok {
 			return err
@@ -164,9 +164,11 @@ func (w *batchWriter) flushGroup(ctx context.Context, g *group) error {
 	return w.merge(ctx, g.p, entries)
 }
 
-// copyDirect loads snapshot rows straight into the target with COPY under a
-// savepoint. It reports false when a key already exists (a replayed chunk, or
-// a key twice in the batch): the caller then merges through the stage table.
+// copyDirect loads snapshot rows and inserts straight into the target with
+// COPY under a savepoint. It reports false when a key already exists (a
+// replayed chunk, a key twice in the batch, a conflicting insert): the
+// caller then merges through the stage table, which applies the conflict
+// policy, so the outcome is the same as without this fast path.
 func (w *batchWriter) copyDirect(ctx context.Context, g *group) (bool, error) {
 	if _, err := w.tx.Exec(ctx, "SAVEPOINT sluice_copy"); err != nil {
 		return false, fmt.Errorf("postgres sink: savepoint: %w", err)
