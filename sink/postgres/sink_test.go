@@ -449,7 +449,9 @@ func TestPrecheck(t *testing.T) {
 		CREATE TABLE public.existing (id bigint PRIMARY KEY, name text, n int); GRANT SELECT, INSERT ON public.existing TO weak`); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _, _ = pool.Exec(context.Background(), "DROP TABLE public.existing; DROP OWNED BY weak; DROP ROLE weak") })
+	t.Cleanup(func() {
+		_, _ = pool.Exec(context.Background(), "DROP TABLE public.existing; DROP OWNED BY weak; DROP ROLE weak")
+	})
 	cfg, _ := pgx.ParseConfig(tg.conn)
 	weakURL := fmt.Sprintf("postgres://weak:weak-secret-pw@%s:%d/%s?sslmode=disable", cfg.Host, cfg.Port, cfg.Database)
 	ws, err := postgres.New(bg(t), postgres.Config{ConnString: weakURL, TargetSchema: "public", Logger: quiet})

@@ -60,9 +60,9 @@ type batchWriter struct {
 // group holds the changes of one table version between two barriers
 // (truncate, schema change, end of batch), in order.
 type group struct {
-	p         *tablePlan
-	changes   []*sluice.Change
-	onlyNew   bool // only snapshot reads and inserts: try COPY straight in
+	p       *tablePlan
+	changes []*sluice.Change
+	onlyNew bool // only snapshot reads and inserts: try COPY straight in
 }
 
 func (s *Sink) apply(ctx context.Context, conn *pgx.Conn, b *sink.Batch) (err error) {
