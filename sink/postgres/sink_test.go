@@ -444,16 +444,17 @@ func TestPrecheck(t *testing.T) {
 		t.Errorf("Write(nokey) = %v, want permanent ErrNoKey", err)
 	}
 
-	// A user without CREATE privilege.
-	if _, err := pool.Exec(bg(t), `CREATE ROLE weak LOGIN PASSWORD 'weak-secret-pw'; REVOKE CREATE ON SCHEMA public FROM PUBLIC;
-		CREATE TABLE public.existing (id bigint PRIMARY KEY, name text, n int); GRANT SELECT, INSERT ON public.existing TO weak`); err != nil {
+	// A user without CREATE privilege (roles are server-wide: a unique name).
+	weak := fmt.Sprintf("weak_%d", time.Now().UnixNano())
+	if _, err := pool.Exec(bg(t), strings.ReplaceAll(`CREATE ROLE ROLENAME LOGIN PASSWORD 'weak-secret-pw'; REVOKE CREATE ON SCHEMA public FROM PUBLIC;
+		CREATE TABLE public.existing (id bigint PRIMARY KEY, name text, n int); GRANT SELECT, INSERT ON public.existing TO ROLENAME`, "ROLENAME", weak)); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		_, _ = pool.Exec(context.Background(), "DROP TABLE public.existing; DROP OWNED BY weak; DROP ROLE weak")
+		_, _ = pool.Exec(context.Background(), "DROP TABLE public.existing; DROP OWNED BY "+weak+"; DROP ROLE "+weak)
 	})
 	cfg, _ := pgx.ParseConfig(tg.conn)
-	weakURL := fmt.Sprintf("postgres://weak:weak-secret-pw@%s:%d/%s?sslmode=disable", cfg.Host, cfg.Port, cfg.Database)
+	weakURL := fmt.Sprintf("postgres://%s:weak-secret-pw@%s:%d/%s?sslmode=disable", weak, cfg.Host, cfg.Port, cfg.Database)
 	ws, err := postgres.New(bg(t), postgres.Config{ConnString: weakURL, TargetSchema: "public", Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
@@ -466,7 +467,7 @@ func TestPrecheck(t *testing.T) {
 	}
 
 	// Wrong password: a failed connection item, and no secret anywhere.
-	wrong := fmt.Sprintf("postgres://weak:not-the-password-xyz@%s:%d/%s?sslmode=disable", cfg.Host, cfg.Port, cfg.Database)
+	wrong := fmt.Sprintf("postgres://%s:not-the-password-xyz@%s:%d/%s?sslmode=disable", weak, cfg.Host, cfg.Port, cfg.Database)
 	bs, err := postgres.New(bg(t), postgres.Config{ConnString: wrong, Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
