@@ -112,7 +112,10 @@
 // (Batch.Checkpoint → Batch.Position) when Position is set; LoadCheckpoint
 // reads it back, so a restarted pipeline resumes exactly after the last
 // committed batch. A failed Write leaves neither data nor checkpoint; a
-// broken connection is reopened by the next Write.
+// broken connection is reopened by the next Write. After a failed Write,
+// the next one first reads the checkpoint: if it already holds the batch's
+// position, the failure was a COMMIT that happened but got no answer, and
+// the batch is not applied twice (which matters under ConflictFail).
 //
 // Changes are grouped per table version between barriers (a truncate or a
 // schema change flushes every pending group first, so order across tables

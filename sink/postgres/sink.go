@@ -53,6 +53,9 @@ type Sink struct {
 	staged  map[string]bool // stage tables present on conn
 	stageN  int
 	ensured bool // checkpoint schema and tables exist
+	// lastFailed is set when a Write failed; the next Write checks the
+	// checkpoint first, in case the failure was a COMMIT that got no answer.
+	lastFailed bool
 }
 
 // New validates cfg and returns a sink. It does not connect: connections

@@ -524,3 +524,41 @@ func TestDistributedBy(t *testing.T) {
 		t.Fatalf("DDL = %s", ddl)
 	}
 }
+
+// SPEC P2: after a Write whose COMMIT failed, a retry of a batch that did
+// commit (its position is the checkpoint) is not applied again; one that did
+// not commit is applied.
+func TestRetryAfterFailedCommit(t *testing.T) {
+	tb := simpleTable(t, "s", "commit_fail")
+	_, s, pool := setup(t, postgres.Config{Conflict: postgres.ConflictFail}, tb)
+	mustWrite(t, s, batch("p1", ch(sluice.OpInsert, tb, nil, r(int64(1), "a", nil))))
+	// A deferred constraint trigger fails the COMMIT itself.
+	if _, err := pool.Exec(bg(t), `CREATE FUNCTION s.no_commit() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RAISE EXCEPTION 'commit refused'; END$$;
+		CREATE CONSTRAINT TRIGGER no_commit AFTER INSERT ON s.commit_fail DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION s.no_commit()`); err != nil {
+		t.Fatal(err)
+	}
+	b2 := batch("p2", ch(sluice.OpInsert, tb, nil, r(int64(2), "b", nil)))
+	if err := s.Write(bg(t), b2); err == nil || !strings.Contains(err.Error(), "commit refused") {
+		t.Fatalf("Write = %v, want the commit to fail", err)
+	}
+	if _, err := pool.Exec(bg(t), `DROP TRIGGER no_commit ON s.commit_fail`); err != nil {
+		t.Fatal(err)
+	}
+	// Pretend the COMMIT happened (data and checkpoint) without an answer.
+	if _, err := pool.Exec(bg(t), `INSERT INTO s.commit_fail VALUES (2, 'b', NULL); UPDATE sluice.checkpoints SET position = 'p2' WHERE name = 'test'`); err != nil {
+		t.Fatal(err)
+	}
+	mustWrite(t, s, b2) // under ConflictFail a second apply would be a duplicate insert
+	if got := rowsOf(t, s, tb); got != "[[1 a <nil>] [2 b <nil>]]" {
+		t.Fatalf("rows = %s", got)
+	}
+	// The flag is cleared: a later batch that conflicts fails as it should.
+	if err := s.Write(bg(t), batch("p3", ch(sluice.OpInsert, tb, nil, r(int64(2), "b", nil)))); !errors.Is(err, postgres.ErrConflict) {
+		t.Fatalf("Write = %v, want ErrConflict", err)
+	}
+	// After that failure, a retry of a batch that did not commit applies.
+	mustWrite(t, s, batch("p3", ch(sluice.OpInsert, tb, nil, r(int64(3), "c", nil))))
+	if got := rowsOf(t, s, tb); got != "[[1 a <nil>] [2 b <nil>] [3 c <nil>]]" {
+		t.Fatalf("rows = %s", got)
+	}
+}

@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -35,7 +36,23 @@ func (s *Sink) Write(ctx context.Context, b *sink.Batch) error {
 	if err != nil {
 		return err
 	}
+	if s.lastFailed && b.Position != nil {
+		// The last Write failed, maybe in a COMMIT that got no answer and did
+		// happen. If the checkpoint holds this batch's position, it did.
+		var pos []byte
+		err := conn.QueryRow(ctx, "SELECT position FROM "+s.checkpointIdent()+" WHERE name = $1", b.Checkpoint).Scan(&pos)
+		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			s.dropConn()
+			return fmt.Errorf("postgres sink: checking whether the last batch committed: %w", s.redact(err))
+		}
+		s.lastFailed = false
+		if bytes.Equal(pos, b.Position) {
+			s.log.Info("batch was committed before the connection broke; not applying it again", "checkpoint", b.Checkpoint)
+			return nil
+		}
+	}
 	if err := s.apply(ctx, conn, b); err != nil {
+		s.lastFailed = true
 		var pe *pgconn.PgError
 		if conn.IsClosed() || !errors.As(err, &pe) {
 			// The connection may be unusable or mid-protocol: start afresh.
@@ -43,6 +60,7 @@ func (s *Sink) Write(ctx context.Context, b *sink.Batch) error {
 		}
 		return classify(s.redact(err))
 	}
+	s.lastFailed = false
 	return nil
 }
 
