@@ -218,10 +218,13 @@ func (st *streamer) handle(ctx context.Context, ev *replication.BinlogEvent) err
 			st.file, st.offset = st.curFile, uint32(e.Position)
 		}
 	case *replication.MariadbGTIDEvent:
-		st.begin()
+		// MariaDB has no BEGIN event: a GTID event starts a transaction,
+		// unless it is standalone (one statement follows: DDL and the like).
 		st.txnGTID = e.GTID.String()
+		st.inTxn = !e.IsStandalone()
 	case *replication.GTIDEvent:
-		st.begin()
+		// MySQL: a BEGIN query event follows for transactions.
+		st.txnGTID = ""
 		if g, err := e.GTIDNext(); err == nil {
 			st.txnGTID = g.String()
 		}
@@ -256,11 +259,6 @@ func (st *streamer) handle(ctx context.Context, ev *replication.BinlogEvent) err
 		}
 	}
 	return nil
-}
-
-func (st *streamer) begin() {
-	st.inTxn = true
-	st.txnGTID = ""
 }
 
 func (st *streamer) tableMapEvent(ctx context.Context, e *replication.TableMapEvent) error {

@@ -30,11 +30,23 @@ const positionVersion = 1
 
 func (p *position) encode() sluice.Position {
 	p.V = positionVersion
-	b, err := json.Marshal(p)
+	// The schemas are already encoded (and cached by the caller): marshal
+	// the rest and splice them in, instead of re-validating them each time.
+	schemas := p.Schemas
+	q := *p
+	q.Schemas = nil
+	b, err := json.Marshal(&q)
 	if err != nil {
 		panic(fmt.Sprintf("mysql source: encoding position: %v", err)) // only plain data: cannot fail
 	}
-	return b
+	if len(schemas) == 0 {
+		return b
+	}
+	out := make([]byte, 0, len(b)+len(schemas)+12)
+	out = append(out, b[:len(b)-1]...)
+	out = append(out, `,"schemas":`...)
+	out = append(out, schemas...)
+	return append(out, '}')
 }
 
 func decodePosition(b sluice.Position) (*position, error) {
