@@ -188,10 +188,16 @@
 //
 // # Performance
 //
-// Measured with `go test -run XXX -bench . ./sink/postgres/` against the
-// private PostgreSQL 15 of internal/testenv on a shared 2-core machine
-// (sysbench table id int, k int, c char(120), pad char(60); batches of
-// 5,000 with a checkpoint each): COPY load about 400,000–540,000 rows/s,
-// replayed chunks (merge path) about 60,000 rows/s, oltp_write_only change
-// apply about 180,000 changes/s.
+// Sink alone, measured with `go test -run XXX -bench . ./sink/postgres/`
+// against the private PostgreSQL 15 of internal/testenv on a shared 2-core
+// machine (sysbench table id int, k int, c char(120), pad char(60);
+// batches of 5,000 with a checkpoint each): COPY load about 400,000–540,000
+// rows/s, replayed chunks (merge path) about 60,000 rows/s, oltp_write_only
+// change apply about 180,000 changes/s.
+//
+// End to end, MariaDB → PostgreSQL through the pipeline (`go run ./bench
+// -only mysqlpg -rows 400000 -changes 200000 -live 10s`, same machine):
+// full load 177,000 rows/s against pgloader's 38,000 (4.7×), peak RSS 75 MB;
+// catch-up 141,000 changes/s; live sysbench oltp_write_only applied at
+// 22,000 changes/s with lag p99 under 0.5 s, not growing.
 package postgres

@@ -21,7 +21,11 @@ func (s *Sink) Precheck(ctx context.Context, tables []*sluice.Table) []sluice.Ch
 	}
 	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
-		add("connection", sluice.StatusFail, s.redact(err).Error(), "check ConnString's host, port, user, password and database, and that the server runs")
+		remedy := "check ConnString's host, port, user, password and database, and that the server runs"
+		if s.cfg.ReplicaRole {
+			remedy += "; with ReplicaRole the user must be a superuser (session_replication_role)"
+		}
+		add("connection", sluice.StatusFail, s.redact(err).Error(), remedy)
 		return out
 	}
 	defer conn.Release()

@@ -562,3 +562,20 @@ func TestRetryAfterFailedCommit(t *testing.T) {
 		t.Fatalf("rows = %s", got)
 	}
 }
+
+// An update without a before image (a same-key update from a source that
+// sends no old row) is keyed by its after image; a delete without one is a
+// clear permanent error.
+func TestMissingBeforeImage(t *testing.T) {
+	tb := simpleTable(t, "s", "no_before")
+	_, s, _ := setup(t, postgres.Config{}, tb)
+	mustWrite(t, s, batch("p1", ch(sluice.OpInsert, tb, nil, r(int64(1), "a", nil))))
+	mustWrite(t, s, batch("p2", ch(sluice.OpUpdate, tb, nil, r(int64(1), "b", int64(2)))))
+	if got := rowsOf(t, s, tb); got != "[[1 b 2]]" {
+		t.Fatalf("rows = %s", got)
+	}
+	err := s.Write(bg(t), batch("p3", ch(sluice.OpDelete, tb, nil, nil)))
+	if err == nil || !sluice.IsPermanent(err) || !strings.Contains(err.Error(), "before image") {
+		t.Fatalf("Write = %v", err)
+	}
+}

@@ -296,7 +296,11 @@ func (w *batchWriter) collapse(g *group) ([]entry, error) {
 			if err != nil {
 				return nil, sluice.Permanent(err)
 			}
-			kb, err := p.keyOf(c.Before)
+			before := c.Before
+			if before == nil { // a source that sends no old image for a same-key update
+				before = c.After
+			}
+			kb, err := p.keyOf(before)
 			if err != nil {
 				return nil, sluice.Permanent(err)
 			}
@@ -316,12 +320,15 @@ func (w *batchWriter) collapse(g *group) ([]entry, error) {
 						}
 					}
 				}
-				set(kb, 'e', false, c.Before)
+				set(kb, 'e', false, before)
 				set(ka, 'n', true, after)
 			} else {
 				set(ka, 'e', true, c.After)
 			}
 		case sluice.OpDelete:
+			if c.Before == nil {
+				return nil, sluice.Permanent(fmt.Errorf("postgres sink: table %s: delete without a before image (the source must send at least the key)", p.t.ID))
+			}
 			k, err := p.keyOf(c.Before)
 			if err != nil {
 				return nil, sluice.Permanent(err)
