@@ -10,6 +10,9 @@ import (
 	"github.com/sluicecdc/sluice"
 )
 
+// maxIdentLen is PostgreSQL's identifier limit in bytes (NAMEDATALEN-1).
+const maxIdentLen = 63
+
 // Precheck checks, without writing anything: connectivity and credentials,
 // the replica role, CREATE privileges on the target and checkpoint schemas,
 // type mappings, keys, and existing target tables under the ExistingTable
@@ -67,10 +70,23 @@ func (s *Sink) Precheck(ctx context.Context, tables []*sluice.Table) []sluice.Ch
 		}
 	}
 
-	// Types and keys.
+	// Types, keys and name lengths.
 	hasText := false
 	for _, t := range tables {
+		id := s.targetID(t.ID)
+		for _, n := range id {
+			if len(n) > maxIdentLen {
+				add(fmt.Sprintf("table %s: name length", t.ID), sluice.StatusFail,
+					fmt.Sprintf("%q is %d bytes; PostgreSQL truncates names to %d bytes", n, len(n), maxIdentLen),
+					"rename the table or schema with a transform")
+			}
+		}
 		for _, c := range t.Columns {
+			if len(c.Name) > maxIdentLen {
+				add(fmt.Sprintf("table %s column %q: name length", t.ID, c.Name), sluice.StatusFail,
+					fmt.Sprintf("%d bytes; PostgreSQL truncates names to %d bytes", len(c.Name), maxIdentLen),
+					"rename the column with a transform")
+			}
 			if _, err := TypeFor(c.Type); err != nil {
 				add(fmt.Sprintf("table %s column %q: type", t.ID, c.Name), sluice.StatusFail, err.Error(),
 					"map the column to a supported type with a transform, or exclude it")

@@ -427,12 +427,14 @@ func TestPrecheck(t *testing.T) {
 		{Name: "bits", Type: sluice.Type{Kind: sluice.KindBit, Length: 0}},
 	}, []int{0})
 	nokey, _ := sluice.NewTable(sluice.TableID{Schema: "s", Name: "nokey"}, []sluice.Column{
-		{Name: "id", Type: sluice.Type{Kind: sluice.KindInt, Bits: 64}}}, nil)
+		{Name: "id", Type: sluice.Type{Kind: sluice.KindInt, Bits: 64}},
+		{Name: strings.Repeat("ü", 32), Type: sluice.Type{Kind: sluice.KindInt, Bits: 64}}}, nil)
 	tg, s, pool := setup(t, postgres.Config{})
 	report := &sluice.Report{Checks: s.Precheck(bg(t), []*sluice.Table{bad, nokey})}
 	text := report.String()
 	for _, want := range []string{`[fail] postgres sink: table s.bad column "huge": type`, `[fail] postgres sink: table s.bad column "bits": type`,
-		"[fail] postgres sink: table s.nokey: primary key", "[ok] postgres sink: connection"} {
+		"[fail] postgres sink: table s.nokey: primary key", "[ok] postgres sink: connection",
+		`[fail] postgres sink: table s.nokey column "` + strings.Repeat("ü", 32) + `": name length: 64 bytes`} {
 		if !strings.Contains(text, want) {
 			t.Errorf("report lacks %q:\n%s", want, text)
 		}
@@ -440,7 +442,7 @@ func TestPrecheck(t *testing.T) {
 	if err := s.SyncSchema(bg(t), []*sluice.Table{bad}); !errors.Is(err, postgres.ErrUnsupportedType) {
 		t.Errorf("SyncSchema(bad) = %v, want ErrUnsupportedType", err)
 	}
-	if err := s.Write(bg(t), batch("", ch(sluice.OpInsert, nokey, nil, r(int64(1))))); !errors.Is(err, postgres.ErrNoKey) || !sluice.IsPermanent(err) {
+	if err := s.Write(bg(t), batch("", ch(sluice.OpInsert, nokey, nil, r(int64(1), int64(2))))); !errors.Is(err, postgres.ErrNoKey) || !sluice.IsPermanent(err) {
 		t.Errorf("Write(nokey) = %v, want permanent ErrNoKey", err)
 	}
 
