@@ -224,7 +224,6 @@ func (s *Sink) Write(ctx context.Context, b *sink.Batch) error {
 	for i := range b.Changes {
 		c := &b.Changes[i]
 		if err := s.encodeChange(ctx, c, s.txPos[i], seq); err != nil {
-			s.buf = nil
 			return err
 		}
 		if c.Pos != nil {
@@ -234,8 +233,7 @@ func (s *Sink) Write(ctx context.Context, b *sink.Batch) error {
 		}
 	}
 	if err := s.send(ctx); err != nil {
-		// An abandoned request may still read the buffer: never reuse it.
-		s.buf = nil
+		s.abandon()
 		return err
 	}
 	s.seqCarry = seq
@@ -246,6 +244,17 @@ func (s *Sink) Write(ctx context.Context, b *sink.Batch) error {
 		s.stats.ValueBytes += int64(max(m.val.end-m.val.start, 0))
 	}
 	return nil
+}
+
+// abandon drops the scratch memory of a failed Write: a request given up
+// on (a cancelled context) may still be encoding records from it in the
+// transport, so it must never be reused.
+func (s *Sink) abandon() {
+	for _, g := range s.touched {
+		g.msgs, g.acked = nil, 0
+	}
+	s.touched = s.touched[:0]
+	s.buf, s.msgs, s.hdrs = nil, nil, nil
 }
 
 func (s *Sink) reset() {
@@ -584,7 +593,7 @@ func (s *Sink) sendGroup(ctx context.Context, g *partGroup) error {
 			size += ms
 			end++
 		}
-		rr := &recordReader{s: s, idx: g.msgs[g.acked:end], now: s.now}
+		rr := &recordReader{buf: s.buf, msgs: s.msgs, idx: g.msgs[g.acked:end], now: s.now}
 		res, err := s.client.Produce(ctx, &kafkago.ProduceRequest{
 			Topic: g.topic, Partition: g.partition, RequiredAcks: kafkago.RequireAll,
 			Records: rr, Compression: s.cfg.Compression,
@@ -608,7 +617,8 @@ func (s *Sink) sendGroup(ctx context.Context, g *partGroup) error {
 // recordReader feeds a run of messages to a produce request without
 // copying them.
 type recordReader struct {
-	s    *Sink
+	buf  []byte
+	msgs []message
 	idx  []int32
 	i    int
 	now  time.Time
@@ -624,15 +634,15 @@ func (r *recordReader) ReadRecord() (*kafkago.Record, error) {
 	if r.i >= len(r.idx) {
 		return nil, io.EOF
 	}
-	m := &r.s.msgs[r.idx[r.i]]
+	m := &r.msgs[r.idx[r.i]]
 	r.i++
 	r.rec = kafkago.Record{Time: r.now, Headers: m.headers}
 	if m.key.start >= 0 {
-		r.k.Reset(r.s.buf[m.key.start:m.key.end])
+		r.k.Reset(r.buf[m.key.start:m.key.end])
 		r.rec.Key = &r.k
 	}
 	if m.val.start >= 0 {
-		r.v.Reset(r.s.buf[m.val.start:m.val.end])
+		r.v.Reset(r.buf[m.val.start:m.val.end])
 		r.rec.Value = &r.v
 	}
 	return &r.rec, nil
