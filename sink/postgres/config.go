@@ -71,8 +71,9 @@ func (c Conflict) String() string {
 	return fmt.Sprintf("Conflict(%d)", uint8(c))
 }
 
-// DDLPolicy says what Write does with a schema change it cannot apply
-// (anything but a new table or added columns).
+// DDLPolicy says what Write does with a schema change it does not apply:
+// anything but a new table, added columns, widened column types and
+// columns that became nullable (see the package doc).
 type DDLPolicy uint8
 
 // DDL policies.

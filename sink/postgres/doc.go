@@ -98,12 +98,18 @@
 // Schema changes in the stream (sluice.OpSchema) are applied in the batch
 // transaction (PostgreSQL DDL is transactional): a new table is created;
 // added columns are added with the mapped type, as nullable because existing
-// rows have no value. Anything else (type or nullability change, dropped or
-// renamed column or table, key change) follows Config.OnDDL: DDLFail (the
-// default) fails the batch with a permanent error naming the table and the
-// DDL; DDLSkip logs it and goes on. A dropped column is kept in the target
-// (its data stays) and, under DDLSkip, its NOT NULL constraint is dropped
-// so rows without it can be written.
+// rows have no value; a type change that widens the target type without
+// losing a value (longer strings or text, wider integers, more decimal
+// digits at the same scale, more fractional-second digits, longer bit
+// strings) becomes ALTER COLUMN ... TYPE; a change that keeps the target
+// type (an enum member added) needs nothing; a column that became nullable
+// loses its NOT NULL (one that became NOT NULL is left lax: the source
+// enforces it). Anything else (a narrowing or different type, a dropped or
+// renamed column or table, a key change) follows Config.OnDDL: DDLFail (the
+// default) fails the batch with a permanent error wrapping ErrDDL that
+// names the table and the DDL; DDLSkip logs it and goes on. A dropped column
+// is kept in the target (its data stays) and, under DDLSkip, its NOT NULL
+// constraint is dropped so rows without it can be written.
 //
 // # Writing
 //

@@ -221,7 +221,7 @@ func (s *Sink) applySchemaChange(ctx context.Context, tx pgx.Tx, c *sluice.Chang
 		return s.createTable(ctx, tx, t)
 	}
 	old := c.OldTable
-	var other []string
+	var other, alters []string
 	var dropped []sluice.Column
 	for _, oc := range old.Columns {
 		i := t.ColumnIndex(oc.Name)
@@ -231,10 +231,34 @@ func (s *Sink) applySchemaChange(ctx context.Context, tx pgx.Tx, c *sluice.Chang
 			continue
 		}
 		nc := t.Columns[i]
+		col := " ALTER COLUMN " + quoteIdent(nc.Name)
 		if !nc.Type.Equal(oc.Type) {
-			other = append(other, fmt.Sprintf("column %q type %s -> %s", oc.Name, oc.Type, nc.Type))
-		} else if nc.Nullable != oc.Nullable {
-			other = append(other, fmt.Sprintf("column %q nullability changed", oc.Name))
+			ot, _ := TypeFor(oc.Type)
+			nt, err := TypeFor(nc.Type)
+			switch {
+			case err != nil:
+				return sluice.Permanent(fmt.Errorf("postgres sink: table %s: changing column %q: %w", t.ID, nc.Name, err))
+			case ot == nt: // e.g. an enum member added: same target type
+			case widens(oc.Type, nc.Type):
+				alters = append(alters, col+" TYPE "+nt)
+			default:
+				other = append(other, fmt.Sprintf("column %q type %s -> %s", oc.Name, oc.Type, nc.Type))
+			}
+		}
+		if nc.Nullable && !oc.Nullable {
+			alters = append(alters, col+" DROP NOT NULL")
+		} // NULL -> NOT NULL: the source enforces it; the target stays lax
+	}
+	for _, a := range alters {
+		if _, err := tx.Exec(ctx, "ALTER TABLE "+id.Sanitize()+a); err != nil {
+			return classify(fmt.Errorf("postgres sink: altering %s (%s): %w", id.Sanitize(), strings.TrimSpace(a), err))
+		}
+		s.log.Info("altered column", "table", id.Sanitize(), "change", strings.TrimSpace(a))
+	}
+	if len(alters) > 0 {
+		// Cached statement descriptions (COPY's column types) are stale now.
+		if err := tx.Conn().DeallocateAll(ctx); err != nil {
+			return fmt.Errorf("postgres sink: resetting statement cache after altering %s: %w", id.Sanitize(), err)
 		}
 	}
 	if strings.Join(old.KeyNames(), "\x00") != strings.Join(t.KeyNames(), "\x00") {
@@ -283,4 +307,41 @@ func (s *Sink) otherDDL(c *sluice.Change, what string) error {
 	}
 	return sluice.Permanent(fmt.Errorf("postgres sink: table %s: %w: %s (DDL %q); apply it to the target by hand and set OnDDL to DDLSkip, or re-sync the table",
 		c.Table.ID, ErrDDL, what, c.DDL))
+}
+
+// intRank orders the integer target types by range.
+func intRank(t sluice.Type) int {
+	typ, _ := TypeFor(t)
+	switch typ {
+	case "smallint":
+		return 1
+	case "integer":
+		return 2
+	case "bigint":
+		return 3
+	case "numeric(20,0)":
+		return 4
+	}
+	return 0
+}
+
+// widens reports whether a column can change from type a to type b in the
+// target without losing any value: longer strings, wider integers, more
+// decimal digits at the same scale, more fractional-second digits, longer
+// bit strings.
+func widens(a, b sluice.Type) bool {
+	isInt := func(k sluice.Kind) bool { return k == sluice.KindInt || k == sluice.KindUint }
+	switch {
+	case a.Kind == sluice.KindString && b.Kind == sluice.KindString:
+		return b.Length == 0 || (a.Length > 0 && b.Length >= a.Length)
+	case isInt(a.Kind) && isInt(b.Kind):
+		return intRank(b) > intRank(a) && intRank(a) > 0
+	case a.Kind == sluice.KindDecimal && b.Kind == sluice.KindDecimal:
+		return a.Scale == b.Scale && b.Precision >= a.Precision && a.Precision > 0
+	case a.Kind == b.Kind && (a.Kind == sluice.KindDateTime || a.Kind == sluice.KindTimestamp):
+		return b.Scale >= a.Scale
+	case a.Kind == sluice.KindBit && b.Kind == sluice.KindBit:
+		return a.Length > 1 && b.Length >= a.Length
+	}
+	return false
 }

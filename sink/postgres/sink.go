@@ -77,6 +77,9 @@ func New(ctx context.Context, cfg Config) (*Sink, error) {
 		return nil, fmt.Errorf("postgres sink: building pool config: %w", err)
 	}
 	poolCfg.ConnConfig = pcfg.Copy()
+	// Pooled connections describe each statement afresh, so a column type
+	// changed by DDL (ours or anyone's) never meets a stale cached description.
+	poolCfg.ConnConfig.DefaultQueryExecMode = pgx.QueryExecModeDescribeExec
 	poolCfg.MaxConns = int32(cfg.LoadWorkers + 1)
 	// Pool connections serve infrequent work (schema, checkpoint reads,
 	// prechecks, parallel loads): check each is alive, so a server restart

@@ -386,7 +386,7 @@ func TestPostgresRestart(t *testing.T) {
 func TestSchemaChanges(t *testing.T) {
 	v1 := simpleTable(t, "s", "ddl")
 	cols := append([]sluice.Column{}, v1.Columns...)
-	cols[2].Type = sluice.Type{Kind: sluice.KindInt, Bits: 64} // INT -> BIGINT
+	cols[2].Type = sluice.Type{Kind: sluice.KindString, Length: 5} // INT -> VARCHAR(5)
 	typeChanged, _ := sluice.NewTable(v1.ID, cols, []int{0})
 	dropped, _ := sluice.NewTable(v1.ID, []sluice.Column{v1.Columns[0], {Name: "name", Type: v1.Columns[1].Type}}, []int{0})
 	dropped.Columns[1].Nullable = true
@@ -394,8 +394,8 @@ func TestSchemaChanges(t *testing.T) {
 
 	t.Run("fail", func(t *testing.T) {
 		_, s, _ := setup(t, postgres.Config{}, v1)
-		err := s.Write(bg(t), batch("p1", sluice.Change{Op: sluice.OpSchema, Table: typeChanged, OldTable: v1, DDL: "ALTER TABLE ddl MODIFY n BIGINT"}))
-		if !errors.Is(err, postgres.ErrDDL) || !sluice.IsPermanent(err) || !strings.Contains(err.Error(), "s.ddl") || !strings.Contains(err.Error(), "MODIFY n BIGINT") {
+		err := s.Write(bg(t), batch("p1", sluice.Change{Op: sluice.OpSchema, Table: typeChanged, OldTable: v1, DDL: "ALTER TABLE ddl MODIFY n VARCHAR(5)"}))
+		if !errors.Is(err, postgres.ErrDDL) || !sluice.IsPermanent(err) || !strings.Contains(err.Error(), "s.ddl") || !strings.Contains(err.Error(), "MODIFY n VARCHAR(5)") {
 			t.Fatalf("Write = %v, want a permanent ErrDDL naming table and DDL", err)
 		}
 	})
@@ -406,6 +406,31 @@ func TestSchemaChanges(t *testing.T) {
 			ch(sluice.OpInsert, dropped, nil, r(int64(2), "b"))))
 		if got, want := rowsOf(t, s, v1NotNull), "[[1 a 1] [2 b <nil>]]"; got != want {
 			t.Fatalf("rows = %s, want %s (dropped column kept, NOT NULL relaxed)", got, want)
+		}
+	})
+	t.Run("widen-and-relax", func(t *testing.T) {
+		en := func(m ...string) sluice.Type { return sluice.Type{Kind: sluice.KindEnum, Members: m} }
+		a, _ := sluice.NewTable(sluice.TableID{Schema: "s", Name: "widen"}, []sluice.Column{
+			{Name: "id", Type: sluice.Type{Kind: sluice.KindInt, Bits: 32}},
+			{Name: "name", Type: sluice.Type{Kind: sluice.KindString, Length: 4}},
+			{Name: "amount", Type: sluice.Type{Kind: sluice.KindDecimal, Precision: 5, Scale: 2}, Nullable: true},
+			{Name: "size", Type: en("s", "m"), Nullable: true},
+			{Name: "at", Type: sluice.Type{Kind: sluice.KindDateTime}, Nullable: true},
+		}, []int{0})
+		b, _ := sluice.NewTable(a.ID, []sluice.Column{
+			{Name: "id", Type: sluice.Type{Kind: sluice.KindUint, Bits: 64}},
+			{Name: "name", Type: sluice.Type{Kind: sluice.KindString, Length: 100}, Nullable: true},
+			{Name: "amount", Type: sluice.Type{Kind: sluice.KindDecimal, Precision: 30, Scale: 2}, Nullable: true},
+			{Name: "size", Type: en("s", "m", "xl"), Nullable: true},
+			{Name: "at", Type: sluice.Type{Kind: sluice.KindDateTime, Scale: 6}, Nullable: true},
+		}, []int{0})
+		_, s, _ := setup(t, postgres.Config{}, a)
+		mustWrite(t, s, batch("p1", ch(sluice.OpInsert, a, nil, r(int64(1), "abcd", sluice.Decimal("999.99"), "m", time.Date(2020, 1, 1, 0, 0, 1, 0, time.UTC)))))
+		big := r(uint64(1<<64-1), nil, sluice.Decimal("1234567890123456789012345678.00"), "xl", time.Date(2020, 1, 1, 0, 0, 1, 123456000, time.UTC))
+		mustWrite(t, s, batch("p2", sluice.Change{Op: sluice.OpSchema, Table: b, OldTable: a, DDL: "ALTER TABLE widen MODIFY ..."},
+			ch(sluice.OpInsert, b, nil, big)))
+		if got, want := rowsOf(t, s, b), fmt.Sprint([]sluice.Row{r(uint64(1), "abcd", sluice.Decimal("999.99"), "m", time.Date(2020, 1, 1, 0, 0, 1, 0, time.UTC)), big}); got != want {
+			t.Fatalf("rows = %s\nwant   %s", got, want)
 		}
 	})
 	t.Run("new-table", func(t *testing.T) {

@@ -53,11 +53,9 @@ func (s *Sink) Write(ctx context.Context, b *sink.Batch) error {
 	}
 	if err := s.apply(ctx, conn, b); err != nil {
 		s.lastFailed = true
-		var pe *pgconn.PgError
-		if conn.IsClosed() || !errors.As(err, &pe) {
-			// The connection may be unusable or mid-protocol: start afresh.
-			s.dropConn()
-		}
+		// Start the retry on a fresh connection: the old one may be broken,
+		// mid-protocol, or hold statement descriptions made stale by DDL.
+		s.dropConn()
 		return classify(s.redact(err))
 	}
 	s.lastFailed = false
