@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	sqldriver "database/sql/driver"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -439,39 +438,33 @@ func (r *snapRun) readSegment(ctx context.Context, c *sql.Conn, j segJob, result
 	for i, k := range m.t.Key {
 		keyCols[i] = quoteIdent(m.t.Columns[k].Name)
 	}
-	if len(keyCols) == 0 { // no key: one full scan, not resumable mid-table
-		keyCols = nil
+	if len(keyCols) == 0 {
+		return sluice.Permanent(fmt.Errorf("table %s has no primary key: add one or name key columns in Config.Keys", m.t.ID))
 	}
 	base := "SELECT " + strings.Join(cols, ", ") + " FROM " + quoteTable(m.t.ID)
 	for {
 		var where []string
 		var args []any
-		if len(keyCols) > 0 {
-			if last != nil {
-				w, a := keysetAfter(keyCols, last)
-				where = append(where, w)
-				args = append(args, a...)
-			} else if j.seg.Lo != nil {
-				where = append(where, keyCols[0]+" >= ?")
-				args = append(args, j.seg.Lo[0].arg())
-			}
-			if j.seg.Hi != nil {
-				where = append(where, keyCols[0]+" < ?")
-				args = append(args, j.seg.Hi[0].arg())
-			}
+		if last != nil {
+			w, a := keysetAfter(keyCols, last)
+			where = append(where, w)
+			args = append(args, a...)
+		} else if j.seg.Lo != nil {
+			where = append(where, keyCols[0]+" >= ?")
+			args = append(args, j.seg.Lo[0].arg())
+		}
+		if j.seg.Hi != nil {
+			where = append(where, keyCols[0]+" < ?")
+			args = append(args, j.seg.Hi[0].arg())
 		}
 		q := base
 		if len(where) > 0 {
 			q += " WHERE " + strings.Join(where, " AND ")
 		}
-		lim := limit
-		if len(keyCols) > 0 {
-			q += " ORDER BY " + strings.Join(keyCols, ", ") + " LIMIT ?"
-		} else {
-			q += " WHERE ? > 0" // keep the binary protocol: one argument
-			lim = 1
-		}
-		args = append(args, int64(lim))
+		// LIMIT is a parameter, so even the first chunk has one and goes
+		// through the binary protocol.
+		q += " ORDER BY " + strings.Join(keyCols, ", ") + " LIMIT ?"
+		args = append(args, int64(limit))
 		ch := chunk{ti: j.ti, si: j.si}
 		err := queryBinary(ctx, c, q, args, len(cols), func(vals []sqldriver.Value) error {
 			row := make(sluice.Row, len(vals))
@@ -495,18 +488,14 @@ func (r *snapRun) readSegment(ctx context.Context, c *sql.Conn, j segJob, result
 		if err != nil {
 			return fmt.Errorf("reading snapshot chunk of %s: %w", m.t.ID, err)
 		}
-		if len(keyCols) == 0 {
-			ch.done = true
-		} else {
-			ch.done = len(ch.rows) < limit
-			if n := len(ch.rows); n > 0 {
-				lr := ch.rows[n-1]
-				last = make([]keyVal, len(m.t.Key))
-				for i, k := range m.t.Key {
-					last[i] = toKeyVal(lr[k])
-				}
-				ch.last = last
+		ch.done = len(ch.rows) < limit
+		if n := len(ch.rows); n > 0 {
+			lr := ch.rows[n-1]
+			last = make([]keyVal, len(m.t.Key))
+			for i, k := range m.t.Key {
+				last[i] = toKeyVal(lr[k])
 			}
+			ch.last = last
 		}
 		select {
 		case results <- ch:
@@ -578,5 +567,3 @@ func queryBinary(ctx context.Context, c *sql.Conn, q string, args []any, ncols i
 		}
 	})
 }
-
-var _ = json.RawMessage(nil)

@@ -1,6 +1,7 @@
 package mysql_test
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -139,4 +140,97 @@ func fileOffset(p sluice.Position) string {
 		return s
 	}
 	return s[i:j]
+}
+
+// TestServerRestart (S1, P6): the server stops and comes back while the
+// source streams; within the retry window it reconnects at the last
+// transaction boundary and every transaction arrives exactly once, in
+// order.
+func TestServerRestart(t *testing.T) {
+	srv := testenv.NewMariaDB(t, testenv.MariaDBOptions{})
+	my := srv.MySQL()
+	db := my.CreateDatabase(t)
+	my.Exec(t, db, "CREATE TABLE `t` (`id` INT PRIMARY KEY)")
+	cfg := config(my, db+".t")
+	cfg.RetryWindow = time.Minute
+	r := start(t, cfg, nil, nil)
+	r.out.waitFor(t, "streaming", 30*time.Second, func(cs []sluice.Change) bool { return countOp(cs, sluice.OpHeartbeat) > 0 })
+	for i := 1; i <= 50; i++ {
+		my.Exec(t, db, fmt.Sprintf("INSERT INTO `t` VALUES (%d)", i))
+	}
+	r.out.waitFor(t, "50 inserts", 30*time.Second, func(cs []sluice.Change) bool { return countOp(cs, sluice.OpInsert) >= 50 })
+	if err := srv.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Second)
+	if err := srv.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for i := 51; i <= 100; i++ {
+		my.Exec(t, db, fmt.Sprintf("INSERT INTO `t` VALUES (%d)", i))
+	}
+	cs := r.out.waitFor(t, "100 inserts", 60*time.Second, func(cs []sluice.Change) bool { return countOp(cs, sluice.OpInsert) >= 100 })
+	time.Sleep(300 * time.Millisecond)
+	cs = r.out.snapshot()
+	next := int64(1)
+	for _, c := range cs {
+		if c.Op == sluice.OpInsert {
+			if c.After[0] != next {
+				t.Fatalf("insert %v, want id %d (order, no loss, no repeat)", c.After[0], next)
+			}
+			if c.Pos == nil {
+				t.Errorf("single-row transaction %d without Pos", next)
+			}
+			next++
+		}
+	}
+	if next != 101 {
+		t.Errorf("got %d inserts, want 100", next-1)
+	}
+}
+
+// TestSelection (S6): patterns, whole databases and exclusions.
+func TestSelection(t *testing.T) {
+	my := testenv.MariaDB(t)
+	db := my.CreateDatabase(t)
+	db2 := my.CreateDatabase(t)
+	my.Exec(t, db, "CREATE TABLE `a1` (`id` INT PRIMARY KEY)", "CREATE TABLE `a2` (`id` INT PRIMARY KEY)", "CREATE TABLE `b1` (`id` INT PRIMARY KEY)",
+		"CREATE TABLE `we ird``name` (`sp ace` INT, `ü` INT, PRIMARY KEY (`sp ace`, `ü`))")
+	my.Exec(t, db2, "CREATE TABLE `x` (`id` INT PRIMARY KEY)", "CREATE TABLE `y` (`id` INT PRIMARY KEY)")
+	cfg := config(my, db+".a*", db+".b1", db+".we ird`name", db2)
+	cfg.Exclude = []string{db + ".a2", db2 + ".y"}
+	src, err := mysql.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	tables, err := src.Tables(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, tb := range tables {
+		got = append(got, tb.ID.String())
+	}
+	want := []string{db + ".a1", db + ".b1", db + ".we ird`name", db2 + ".x"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Fatalf("Tables = %v, want %v", got, want)
+	}
+	if k := tables[2].KeyNames(); len(k) != 2 || k[0] != "sp ace" || k[1] != "ü" {
+		t.Errorf("composite key = %v", k)
+	}
+	// Odd identifiers and a composite key go through snapshot and stream (N2).
+	my.Exec(t, db, "INSERT INTO `we ird``name` VALUES (1, 1), (1, 2), (2, 1)")
+	cfg.ChunkSize = 1
+	r := start(t, cfg, nil, nil)
+	r.out.waitFor(t, "3 snapshot rows", 30*time.Second, func(cs []sluice.Change) bool { return countOp(cs, sluice.OpRead) == 3 })
+	my.Exec(t, db, "UPDATE `we ird``name` SET `ü` = 5 WHERE `sp ace` = 2", "INSERT INTO `"+db2+"`.`y` VALUES (1)", "INSERT INTO `"+db2+"`.`x` VALUES (1)")
+	cs := r.out.waitFor(t, "update and insert", 30*time.Second, func(cs []sluice.Change) bool {
+		return countOp(cs, sluice.OpUpdate) == 1 && countOp(cs, sluice.OpInsert) == 1
+	})
+	for _, c := range cs {
+		if c.Op == sluice.OpInsert && c.Table.ID.Name != "x" {
+			t.Errorf("insert into excluded table %s", c.Table.ID)
+		}
+	}
 }
