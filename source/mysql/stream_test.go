@@ -169,9 +169,9 @@ func TestServerRestart(t *testing.T) {
 	for i := 51; i <= 100; i++ {
 		my.Exec(t, db, fmt.Sprintf("INSERT INTO `t` VALUES (%d)", i))
 	}
-	cs := r.out.waitFor(t, "100 inserts", 60*time.Second, func(cs []sluice.Change) bool { return countOp(cs, sluice.OpInsert) >= 100 })
+	r.out.waitFor(t, "100 inserts", 60*time.Second, func(cs []sluice.Change) bool { return countOp(cs, sluice.OpInsert) >= 100 })
 	time.Sleep(300 * time.Millisecond)
-	cs = r.out.snapshot()
+	cs := r.out.snapshot()
 	next := int64(1)
 	for _, c := range cs {
 		if c.Op == sluice.OpInsert {

@@ -37,7 +37,7 @@ func FuzzDateTime(f *testing.F) {
 		c := &conv{name: "c", kind: sluice.KindDateTime}
 		c.dateTime([]byte(s)) //nolint:errcheck // must not panic
 		c.date([]byte(s))     //nolint:errcheck
-		sec %= 253402300800 // up to 9999-12-31
+		sec %= 253402300800   // up to 9999-12-31
 		if sec < -30610224000 {
 			return // before year 1000
 		}
