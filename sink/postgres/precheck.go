@@ -42,10 +42,37 @@ func (s *Sink) Precheck(ctx context.Context, tables []*sluice.Table) []sluice.Ch
 		}
 	}
 
-	// Privileges on every schema the sink creates objects in.
-	schemas := map[string]bool{s.cfg.CheckpointSchema: true}
-	for _, t := range tables {
-		schemas[s.targetID(t.ID)[0]] = true
+	// Existing objects decide which privileges are needed: CREATE on a
+	// schema only where something must be created in it.
+	type state struct{ exists, ours bool }
+	states := make([]state, len(tables))
+	stateErr := make([]error, len(tables))
+	schemas := map[string]bool{}
+	for i, t := range tables {
+		id := s.targetID(t.ID)
+		states[i].exists, states[i].ours, stateErr[i] = s.tableState(ctx, conn, id)
+		if stateErr[i] == nil && !states[i].exists {
+			schemas[id[0]] = true
+		}
+	}
+	var haveCP, haveReg, canCP bool
+	err = conn.QueryRow(ctx, `SELECT
+		EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2),
+		EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $3),
+		COALESCE((SELECT bool_and(has_schema_privilege(n.oid, 'USAGE') AND has_table_privilege(c.oid, 'SELECT')
+			AND has_table_privilege(c.oid, 'INSERT') AND has_table_privilege(c.oid, 'UPDATE'))
+			FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname IN ($2, $3)), false)`,
+		s.cfg.CheckpointSchema, s.cfg.CheckpointTable, s.cfg.CheckpointTable+"_tables").Scan(&haveCP, &haveReg, &canCP)
+	switch {
+	case err != nil:
+		add("checkpoint table", sluice.StatusFail, s.redact(err).Error(), "check the connection user")
+	case haveCP && haveReg && !canCP:
+		add("checkpoint table "+s.checkpointIdent(), sluice.StatusFail, "the user cannot read and write the checkpoint tables",
+			fmt.Sprintf("GRANT USAGE ON SCHEMA %s and SELECT, INSERT, UPDATE ON %s, %s to the sink's user", quoteIdent(s.cfg.CheckpointSchema), s.checkpointIdent(), s.registryIdent()))
+	case haveCP && haveReg:
+		add("checkpoint table "+s.checkpointIdent(), sluice.StatusOK, "", "")
+	default:
+		schemas[s.cfg.CheckpointSchema] = true
 	}
 	names := make([]string, 0, len(schemas))
 	for n := range schemas {
@@ -106,9 +133,9 @@ func (s *Sink) Precheck(ctx context.Context, tables []*sluice.Table) []sluice.Ch
 	}
 
 	// Existing tables.
-	for _, t := range tables {
+	for i, t := range tables {
 		id := s.targetID(t.ID)
-		exists, ours, err := s.tableState(ctx, conn, id)
+		exists, ours, err := states[i].exists, states[i].ours, stateErr[i]
 		item := "table " + id.Sanitize()
 		switch {
 		case err != nil:

@@ -23,12 +23,28 @@ func (s *Sink) ensureMeta(ctx context.Context) error {
 	if s.ensured {
 		return nil
 	}
-	stmts := []string{
-		"CREATE SCHEMA IF NOT EXISTS " + quoteIdent(s.cfg.CheckpointSchema),
-		"CREATE TABLE IF NOT EXISTS " + s.checkpointIdent() +
-			" (name text PRIMARY KEY, position bytea NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())",
-		"CREATE TABLE IF NOT EXISTS " + s.registryIdent() +
-			" (schema_name text NOT NULL, table_name text NOT NULL, created_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (schema_name, table_name))",
+	// Create only what is missing: CREATE ... IF NOT EXISTS checks the
+	// CREATE privilege before existence, and a user may be granted use of a
+	// checkpoint schema prepared by an administrator without that privilege.
+	var haveSchema, haveCP, haveReg bool
+	err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1),
+		EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2),
+		EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $3)`,
+		s.cfg.CheckpointSchema, s.cfg.CheckpointTable, s.cfg.CheckpointTable+"_tables").Scan(&haveSchema, &haveCP, &haveReg)
+	if err != nil {
+		return classify(fmt.Errorf("postgres sink: looking up checkpoint objects: %w", s.redact(err)))
+	}
+	var stmts []string
+	if !haveSchema {
+		stmts = append(stmts, "CREATE SCHEMA IF NOT EXISTS "+quoteIdent(s.cfg.CheckpointSchema))
+	}
+	if !haveCP {
+		stmts = append(stmts, "CREATE TABLE IF NOT EXISTS "+s.checkpointIdent()+
+			" (name text PRIMARY KEY, position bytea NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())")
+	}
+	if !haveReg {
+		stmts = append(stmts, "CREATE TABLE IF NOT EXISTS "+s.registryIdent()+
+			" (schema_name text NOT NULL, table_name text NOT NULL, created_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (schema_name, table_name))")
 	}
 	for _, q := range stmts {
 		var err error
@@ -38,7 +54,7 @@ func (s *Sink) ensureMeta(ctx context.Context) error {
 			}
 		}
 		if err != nil {
-			return classify(fmt.Errorf("postgres sink: creating checkpoint objects in schema %q: %w (grant CREATE on the database or create the schema first)",
+			return classify(fmt.Errorf("postgres sink: creating checkpoint objects in schema %q: %w (grant CREATE on the database or create the schema and its tables first)",
 				s.cfg.CheckpointSchema, s.redact(err)))
 		}
 	}
@@ -147,7 +163,15 @@ func (s *Sink) createTable(ctx context.Context, q execer, t *sluice.Table) error
 	if err != nil {
 		return sluice.Permanent(err)
 	}
-	for _, stmt := range []string{"CREATE SCHEMA IF NOT EXISTS " + quoteIdent(id[0]), ddl} {
+	var haveSchema bool
+	if err := q.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)", id[0]).Scan(&haveSchema); err != nil {
+		return fmt.Errorf("postgres sink: looking up schema %s: %w", quoteIdent(id[0]), err)
+	}
+	stmts := []string{ddl}
+	if !haveSchema {
+		stmts = []string{"CREATE SCHEMA IF NOT EXISTS " + quoteIdent(id[0]), ddl}
+	}
+	for _, stmt := range stmts {
 		if _, err := q.Exec(ctx, stmt); err != nil {
 			return classify(fmt.Errorf("postgres sink: creating table %s: %w", id.Sanitize(), err))
 		}

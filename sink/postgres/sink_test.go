@@ -488,7 +488,7 @@ func TestPrecheck(t *testing.T) {
 	}
 	defer ws.Close()
 	text = (&sluice.Report{Checks: ws.Precheck(bg(t), []*sluice.Table{simpleTable(t, "x", "y"), simpleTable(t, "x", "existing")})}).String()
-	if !strings.Contains(text, `[fail] postgres sink: CREATE privilege on schema "public"`) || !strings.Contains(text, `[fail] postgres sink: CREATE privilege on schema "sluice"`) ||
+	if !strings.Contains(text, `[fail] postgres sink: CREATE privilege on schema "public"`) || !strings.Contains(text, `[fail] postgres sink: checkpoint table "sluice"."checkpoints": the user cannot read and write`) ||
 		!strings.Contains(text, `[fail] postgres sink: table "public"."existing": the table exists and the user lacks INSERT, UPDATE, DELETE or TRUNCATE`) {
 		t.Errorf("report lacks privilege failures:\n%s", text)
 	}
@@ -604,5 +604,43 @@ func TestMissingBeforeImage(t *testing.T) {
 	err := s.Write(bg(t), batch("p3", ch(sluice.OpDelete, tb, nil, nil)))
 	if err == nil || !sluice.IsPermanent(err) || !strings.Contains(err.Error(), "before image") {
 		t.Fatalf("Write = %v", err)
+	}
+}
+
+// SPEC P4: a user without CREATE on the database, given a target schema it
+// owns and use of checkpoint tables an administrator prepared, passes the
+// precheck and replicates.
+func TestLeastPrivilege(t *testing.T) {
+	tb := simpleTable(t, "app", "t")
+	tg, admin, pool := setup(t, postgres.Config{})
+	mustWrite(t, admin, batch("p0")) // creates the checkpoint schema and tables
+	role := fmt.Sprintf("lp_%d", time.Now().UnixNano())
+	if _, err := pool.Exec(bg(t), strings.ReplaceAll(`CREATE ROLE RNAME LOGIN PASSWORD 'lp-pw'; CREATE SCHEMA app AUTHORIZATION RNAME;
+		GRANT USAGE ON SCHEMA sluice TO RNAME; GRANT SELECT, INSERT, UPDATE ON sluice.checkpoints, sluice.checkpoints_tables TO RNAME`, "RNAME", role)); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_, _ = pool.Exec(context.Background(), "DROP SCHEMA app CASCADE; DROP OWNED BY "+role+"; DROP ROLE "+role)
+	})
+	cfg, _ := pgx.ParseConfig(tg.conn)
+	s, err := postgres.New(bg(t), postgres.Config{Logger: quiet,
+		ConnString: fmt.Sprintf("postgres://%s:lp-pw@%s:%d/%s?sslmode=disable", role, cfg.Host, cfg.Port, cfg.Database)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	rep := &sluice.Report{Checks: s.Precheck(bg(t), []*sluice.Table{tb})}
+	if !rep.OK() {
+		t.Fatalf("precheck failed:\n%s", rep)
+	}
+	if err := s.SyncSchema(bg(t), []*sluice.Table{tb}); err != nil {
+		t.Fatal(err)
+	}
+	mustWrite(t, s, batch("p1", ch(sluice.OpInsert, tb, nil, r(int64(1), "a", nil)), ch(sluice.OpUpdate, tb, r(int64(1), "a", nil), r(int64(1), "b", nil))))
+	if got := rowsOf(t, s, tb); got != "[[1 b <nil>]]" {
+		t.Fatalf("rows = %s", got)
+	}
+	if got := checkpointOf(t, s); got != "p1" {
+		t.Fatalf("checkpoint = %q", got)
 	}
 }
