@@ -76,7 +76,7 @@ type streamer struct {
 	origin   string // Change.Origin for originID
 	originID uint32
 	tableMap map[uint64]*tableDec
-	decs     map[*sluice.Table]*tableDec
+	decs     map[*tableMeta]*tableDec
 	lastPos  time.Time
 }
 
@@ -87,7 +87,7 @@ func (s *Source) stream(ctx context.Context, pos *position, out source.Emitter, 
 		return err
 	}
 	st := &streamer{s: s, out: out, track: track, flavor: flavor, file: pos.File, offset: pos.Offset,
-		tableMap: map[uint64]*tableDec{}, decs: map[*sluice.Table]*tableDec{}}
+		tableMap: map[uint64]*tableDec{}, decs: map[*tableMeta]*tableDec{}}
 	if len(pos.Schemas) > 0 {
 		if st.schemas, err = decodeSchemas(pos.Schemas); err != nil {
 			return sluice.Permanent(fmt.Errorf("mysql source: position schemas: %w", err))
@@ -286,10 +286,10 @@ func (st *streamer) tableMapEvent(ctx context.Context, e *replication.TableMapEv
 		return sluice.Permanent(fmt.Errorf("mysql source: table %s: binlog has %d columns but the tracked schema has %d (schema drift: a DDL was not seen); start without a checkpoint to re-snapshot",
 			id, e.ColumnCount, len(m.t.Columns)))
 	}
-	d := st.decs[m.t]
+	d := st.decs[m]
 	if d == nil {
 		d = &tableDec{meta: m, convs: newConvs(m, st.s.cfg.ZeroDate)}
-		st.decs[m.t] = d
+		st.decs[m] = d
 	}
 	st.tableMap[e.TableID] = d
 	return nil

@@ -3,6 +3,7 @@ package mysql
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -150,6 +151,10 @@ func (st *streamer) applyStmt(ctx context.Context, db, q string, stmt ast.StmtNo
 			if err := st.emitSchema(sluice.Change{Table: m.t, OldTable: old.t, DDL: q, Time: ts}); err != nil {
 				return err
 			}
+		} else if m != nil && !slices.Equal(m.charsets, old.charsets) {
+			// Same neutral shape, new encodings (CONVERT TO CHARACTER SET):
+			// keep the *Table, decode with the new character sets.
+			st.setSchema(&tableMeta{t: old.t, charsets: m.charsets, defCS: m.defCS, engine: old.engine})
 		}
 		if newID != id {
 			return st.rename(id, newID, q, ts)
@@ -412,6 +417,16 @@ func (st *streamer) alterMeta(old *tableMeta, specs []*ast.AlterTableSpec) (*tab
 			}
 		case ast.AlterTableOption:
 			defCS = tableCharset(sp.Options, defCS)
+			for _, o := range sp.Options {
+				if o.Tp == ast.TableOptionCharset && o.UintValue == ast.TableOptionCharsetWithConvertTo {
+					// CONVERT TO CHARACTER SET re-encodes every text column.
+					for i := range cols {
+						if css[i] != "" {
+							css[i] = defCS
+						}
+					}
+				}
+			}
 		}
 	}
 	if names, ok := st.s.cfg.Keys[old.t.ID.String()]; ok {

@@ -35,6 +35,10 @@ func TestSchemaHistory(t *testing.T) {
 		"ALTER TABLE `t` ADD COLUMN `j` JSON",
 		"INSERT INTO `t` VALUES (5, 11, '{\"k\": 1}')",
 		"TRUNCATE TABLE `t`",
+		"CREATE TABLE `newl` (`id` INT PRIMARY KEY, `s` VARCHAR(10)) CHARACTER SET latin1",
+		"INSERT INTO `newl` VALUES (1, 'é')",
+		"ALTER TABLE `newl` CONVERT TO CHARACTER SET utf8mb4",
+		"INSERT INTO `newl` VALUES (2, 'é😀')",
 		"CREATE TABLE `newt` (`k` VARCHAR(5) CHARACTER SET latin1 PRIMARY KEY, `d` DECIMAL(6,2))",
 		"INSERT INTO `newt` VALUES ('é', 1.5)",
 		"DROP TABLE `newt`",
@@ -66,6 +70,9 @@ func TestSchemaHistory(t *testing.T) {
 		{sluice.OpSchema, []string{"id", "bee", "j"}, nil},
 		{sluice.OpInsert, []string{"id", "bee", "j"}, []any{int64(5), uint64(11), `{"k":1}`}},
 		{sluice.OpTruncate, []string{"id", "bee", "j"}, nil},
+		{sluice.OpSchema, []string{"id", "s"}, nil},
+		{sluice.OpInsert, []string{"id", "s"}, []any{int64(1), "é"}},
+		{sluice.OpInsert, []string{"id", "s"}, []any{int64(2), "é😀"}},
 		{sluice.OpSchema, []string{"k", "d"}, nil},
 		{sluice.OpInsert, []string{"k", "d"}, []any{"é", sluice.Decimal("1.50")}},
 		{sluice.OpSchema, []string{"k", "d"}, nil},
@@ -121,7 +128,7 @@ func TestSchemaHistory(t *testing.T) {
 	if k := got[5].Table.Columns[0].Type; k.Kind != sluice.KindInt || k.Bits != 64 {
 		t.Errorf("MODIFY id BIGINT: type %v", k)
 	}
-	if !got[12].Dropped {
+	if !got[15].Dropped {
 		t.Errorf("DROP TABLE: not marked Dropped")
 	}
 	// Restarting from the position after the second ALTER decodes with the
