@@ -66,3 +66,20 @@ func TestConformance(t *testing.T) {
 		})
 	}
 }
+
+// SPEC K1, P7: valid change streams (no conflicts in them) apply the same
+// under the stricter conflict policies, whose statements differ.
+func TestConformanceStrictPolicies(t *testing.T) {
+	for _, c := range []postgres.Conflict{postgres.ConflictFail, postgres.ConflictIgnore} {
+		t.Run(c.String(), func(t *testing.T) {
+			sinktest.Run(t, sinktest.Harness{
+				NewTarget: func(t *testing.T) sinktest.Target {
+					return newTarget(t, postgres.Config{Conflict: c, Logger: quiet})
+				},
+				Features: []sinktest.Feature{sinktest.Checkpoint, sinktest.Truncate, sinktest.AddColumn, sinktest.Unchanged},
+				Only: []string{"AllKinds", "Nulls", "UpdateDelete", "KeyChange", "InBatchDedup", "SnapshotThenStream",
+					"RandomChanges", "Truncate", "AddColumn", "Unchanged"},
+			})
+		})
+	}
+}

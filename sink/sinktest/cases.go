@@ -2,6 +2,8 @@ package sinktest
 
 import (
 	"math"
+	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -422,4 +424,86 @@ func asCheckpointer(t *testing.T, s sink.Sink) sink.Checkpointer {
 		t.Fatalf("the harness declares feature %q but %T does not implement sink.Checkpointer", Checkpoint, s)
 	}
 	return c
+}
+
+// Random valid change streams over a small key space (inserts, updates,
+// key changes, deletes; several changes to one key per batch), checked
+// against an in-memory model after every batch. Deterministic seed.
+func testRandomChanges(t *testing.T, h Harness) {
+	tb := simple(t, "random_changes")
+	tg := h.NewTarget(t)
+	s := open(t, tg, tb)
+	rng := rand.New(rand.NewPCG(42, 7))
+	model := map[int64]sluice.Row{}
+	val := func(id int64) sluice.Row {
+		var name, n any
+		if rng.IntN(5) > 0 {
+			name = strings.Repeat(string(rune('a'+rng.IntN(26))), 1+rng.IntN(10))
+		}
+		if rng.IntN(5) > 0 {
+			n = rng.Int64N(1000) - 500
+		}
+		return row(id, name, n)
+	}
+	absent := func() (int64, bool) {
+		for range 20 {
+			if id := int64(rng.IntN(60)); model[id] == nil {
+				return id, true
+			}
+		}
+		return 0, false
+	}
+	present := func() (int64, bool) {
+		if len(model) == 0 {
+			return 0, false
+		}
+		ids := make([]int64, 0, len(model))
+		for id := range model {
+			ids = append(ids, id)
+		}
+		slices.Sort(ids)
+		return ids[rng.IntN(len(ids))], true
+	}
+	for b := range 25 {
+		var changes []sluice.Change
+		for range 1 + rng.IntN(300) {
+			switch op := rng.IntN(10); {
+			case op < 4:
+				if id, ok := absent(); ok {
+					r := val(id)
+					changes = append(changes, ins(tb, r))
+					model[id] = r
+				}
+			case op < 7:
+				if id, ok := present(); ok {
+					r := val(id)
+					changes = append(changes, upd(tb, model[id], r))
+					model[id] = r
+				}
+			case op < 8:
+				if id, ok := present(); ok {
+					if nid, ok := absent(); ok {
+						r := val(nid)
+						changes = append(changes, upd(tb, model[id], r))
+						delete(model, id)
+						model[nid] = r
+					}
+				}
+			default:
+				if id, ok := present(); ok {
+					changes = append(changes, del(tb, model[id]))
+					delete(model, id)
+				}
+			}
+		}
+		write(t, s, "p"+strings.Repeat("x", b), changes...)
+		var want []sluice.Row
+		for _, r := range model {
+			want = append(want, r)
+		}
+		expect(t, tg, tb, want)
+		if t.Failed() {
+			t.Fatalf("after batch %d", b)
+		}
+	}
 }

@@ -66,6 +66,10 @@ type Harness struct {
 	NewTarget func(t *testing.T) Target
 	// Features lists what the backend supports beyond the core contract.
 	Features []Feature
+	// Only, when set, runs just the named cases (for running a subset under
+	// another configuration of the backend, e.g. a stricter conflict policy
+	// that replay cases would trip).
+	Only []string
 }
 
 func (h Harness) has(f ...Feature) bool {
@@ -93,6 +97,7 @@ var cases = []testCase{
 	{"ReadsRepeatKeys", nil, testReadsRepeatKeys},
 	{"ReplayIsIdempotent", nil, testReplay},
 	{"ManyTables", nil, testManyTables},
+	{"RandomChanges", nil, testRandomChanges},
 	{"Restart", []Feature{Checkpoint}, testRestart},
 	{"EmptyBatchCheckpoint", []Feature{Checkpoint}, testEmptyBatchCheckpoint},
 	{"Truncate", []Feature{Truncate}, testTruncate},
@@ -104,6 +109,9 @@ var cases = []testCase{
 // Run runs every case whose features the harness lists; it logs the others.
 func Run(t *testing.T, h Harness) {
 	for _, c := range cases {
+		if len(h.Only) > 0 && !slices.Contains(h.Only, c.name) {
+			continue
+		}
 		if !h.has(c.needs...) {
 			t.Logf("sinktest: case %s not run: the harness does not declare features %v", c.name, c.needs)
 			continue
