@@ -62,7 +62,7 @@ func writeLoad(ctx context.Context, t *testing.T, db *sql.DB, wg *sync.WaitGroup
 // TestRestartFromCheckpoint proves SPEC K3 with P2: with writers running on
 // the source, the pipeline is stopped mid-stream and started again from its
 // file checkpoint; the topic then holds exactly the source's rows (nothing
-// lost), and the records written twice — identified by key, sluice.pos and
+// lost), and the records written twice — identified by key, sluice.tx and
 // sluice.seq — are at most one batch.
 func TestRestartFromCheckpoint(t *testing.T) {
 	my := testenv.MariaDB(t)
@@ -172,7 +172,7 @@ func TestRestartFromCheckpoint(t *testing.T) {
 				continue // tombstones repeat their delete's identity
 			}
 			total++
-			id := string(rec.Key) + "\x00" + rec.Headers[kafka.HeaderPos] + "\x00" + rec.Headers[kafka.HeaderSeq]
+			id := string(rec.Key) + "\x00" + rec.Headers[kafka.HeaderTx] + "\x00" + rec.Headers[kafka.HeaderSeq]
 			if seen[id] {
 				dups++
 			}

@@ -59,18 +59,17 @@ func BenchmarkSinkVsCeiling(b *testing.B) {
 			b.StopTimer()
 			st := s.Stats()
 			msgs := st.Messages - st0.Messages
-			keyLen := int((st.KeyBytes - st0.KeyBytes) / msgs)
-			valLen := int((st.ValueBytes - st0.ValueBytes) / msgs)
+			sz := kafkabench.Sizes{Key: int((st.KeyBytes - st0.KeyBytes) / msgs), Value: int((st.ValueBytes - st0.ValueBytes) / msgs), Headers: int((st.HeaderBytes - st0.HeaderBytes) / msgs)}
 			sinkRate := float64(msgs) / el.Seconds()
-			ceil, err := kafkabench.Ceiling(ctx, k.Brokers, fmt.Sprintf("bench%d.ceiling", benchSeq), int(msgs), batch, keyLen, valLen)
+			ceil, err := kafkabench.Ceiling(ctx, k.Brokers, fmt.Sprintf("bench%d.ceiling", benchSeq), int(msgs), batch, sz)
 			if err != nil {
 				b.Fatal(err)
 			}
 			b.ReportMetric(sinkRate, "events/s")
 			b.ReportMetric(ceil.PerSecond(), "ceiling-msgs/s")
 			b.ReportMetric(100*sinkRate/ceil.PerSecond(), "%-of-ceiling")
-			b.Logf("%s sink: %d events in %s = %.0f events/s (key %d B, value %d B); producer-only ceiling: %s; sink at %.0f%% of the ceiling",
-				mode.name, msgs, el.Round(time.Millisecond), sinkRate, keyLen, valLen, ceil, 100*sinkRate/ceil.PerSecond())
+			b.Logf("%s sink: %d events in %s = %.0f events/s (key %d B, value %d B, headers %d B); producer-only ceiling: %s; sink at %.0f%% of the ceiling",
+				mode.name, msgs, el.Round(time.Millisecond), sinkRate, sz.Key, sz.Value, sz.Headers, ceil, 100*sinkRate/ceil.PerSecond())
 		})
 	}
 }

@@ -292,10 +292,11 @@ func (c *codec) setIDs(keyID, valueID int) {
 
 // msgInfo is what the envelope needs besides the rows.
 type msgInfo struct {
-	op       byte // 'c', 'u', 'd', 'r', 't'
-	pos      []byte
-	tsMs     int64 // source commit time
-	nowMs    int64 // processing time
+	op       byte   // 'c', 'u', 'd', 'r', 't'
+	pos      []byte // the change's own position (transaction ends only)
+	tx       span   // the transaction id in Sink.buf
+	tsMs     int64  // source commit time
+	nowMs    int64  // processing time
 	snapshot bool
 }
 

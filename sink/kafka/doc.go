@@ -42,14 +42,16 @@
 // in-order replay). After a restart the pipeline replays from its
 // checkpoint: at most the batches after the last saved checkpoint repeat.
 //
-// Every record carries two headers so that consumers can drop replays:
-// HeaderPos ("sluice.pos", the source position at which the change's
-// transaction ends — what a checkpoint stores) and HeaderSeq ("sluice.seq",
-// the change's ordinal within its transaction). A replay repeats both. The
-// envelope's source.position holds the same position. For a transaction
-// larger than one batch, the records of its earlier batches have no
-// position (the end is not known yet when they are written); their HeaderSeq
-// still counts on.
+// Every record carries headers so that consumers can drop replays:
+// HeaderTx ("sluice.tx", a 64-bit hash of the source position at which the
+// change's transaction ends) and HeaderSeq ("sluice.seq", the change's
+// ordinal within its transaction); a replay repeats both. The records of the
+// change that ends a transaction also carry the full position in HeaderPos
+// ("sluice.pos") and in the envelope's source.position — what a checkpoint
+// stores. (Only transaction ends carry it: a MySQL position embeds the
+// captured tables' schemas and can be large.) For a transaction larger than
+// one batch, the records of its earlier batches have no HeaderTx (the end is
+// not known yet when they are written); their HeaderSeq still counts on.
 //
 // # Envelope
 //
@@ -59,7 +61,8 @@
 // one (as Debezium does). With Tombstones, every delete is followed by a
 // tombstone (the key with a null value) for log compaction. source holds
 // the server name, db (schema), table, position, ts_ms (commit time) and
-// snapshot; the top-level ts_ms is when the sink wrote the record. Schema
+// snapshot (position is null except on a transaction's last change); the
+// top-level ts_ms is when the sink wrote the record. Schema
 // changes are not data records: the first row of a new table version
 // registers that version's schemas (a new registry version), and its
 // records carry the new schema id. A column whose value the source did not

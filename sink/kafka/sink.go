@@ -25,17 +25,25 @@ import (
 	"github.com/sluicecdc/sluice/sink/kafka/registry"
 )
 
-// Header keys every data message carries.
+// Header keys of the records.
 const (
-	// HeaderPos holds the source position at which the change's transaction
-	// ends (the position a checkpoint stores); absent only on the messages of
-	// a transaction larger than one batch that precede its last batch.
-	HeaderPos = "sluice.pos"
+	// HeaderTx identifies the source transaction of the change: 16 hex
+	// digits of a 64-bit FNV-1a hash of the position at which the
+	// transaction ends. (HeaderTx, HeaderSeq) identifies a change: a replay
+	// after a restart repeats both, so consumers that must not see
+	// duplicates drop a record (of the same key) whose pair they have
+	// already seen. Absent only on the records of a transaction larger than
+	// one batch that precede its last batch (its end is not known yet).
+	HeaderTx = "sluice.tx"
 	// HeaderSeq holds the decimal ordinal of the change within its source
-	// transaction (0 for the first). (HeaderPos, HeaderSeq) identifies a
-	// change: a replay after a restart repeats both, so consumers that must
-	// not see duplicates drop a message whose pair they have already seen.
+	// transaction (0 for the first).
 	HeaderSeq = "sluice.seq"
+	// HeaderPos holds the full source position on the records of the change
+	// that ends a transaction (Change.Pos): what a checkpoint stores, from
+	// which the source can resume. The envelope's source.position holds the
+	// same. (Positions can be large — the MySQL source's embeds the captured
+	// tables' schemas — so only transaction ends carry them.)
+	HeaderPos = "sluice.pos"
 )
 
 // Sentinel errors.
@@ -62,7 +70,7 @@ type Sink struct {
 	msgs      []message
 	hdrs      []kafkago.Header
 	touched   []*partGroup
-	txPos     []sluice.Position
+	txID      []span
 	unchanged []string
 	seqCarry  uint64
 	now       time.Time
@@ -75,6 +83,8 @@ type Stats struct {
 	Messages   int64 // records acknowledged, tombstones and truncates included
 	KeyBytes   int64 // bytes of their keys
 	ValueBytes int64 // bytes of their values
+	// HeaderBytes counts header keys and values.
+	HeaderBytes int64
 }
 
 // Stats returns the counters. Like Write, it must not be called
@@ -91,9 +101,9 @@ type span struct{ start, end int }
 
 // message is one Kafka record being written.
 type message struct {
-	key, val, seq span
-	pos           sluice.Position
-	headers       []kafkago.Header
+	key, val, seq, tx span
+	pos               sluice.Position
+	headers           []kafkago.Header
 }
 
 // topicState is a topic's partition count and the per-partition queues of
@@ -209,21 +219,25 @@ func (s *Sink) Write(ctx context.Context, b *sink.Batch) error {
 	s.reset()
 	s.now = time.Now()
 	n := len(b.Changes)
-	if cap(s.txPos) < n {
-		s.txPos = make([]sluice.Position, n)
+	if cap(s.txID) < n {
+		s.txID = make([]span, n)
 	}
-	s.txPos = s.txPos[:n]
-	var next sluice.Position
+	s.txID = s.txID[:n]
+	// Each change's transaction id: the hash of the next position in the
+	// batch (the end of its transaction).
+	next := span{-1, -1}
 	for i := n - 1; i >= 0; i-- {
-		if b.Changes[i].Pos != nil {
-			next = b.Changes[i].Pos
+		if p := b.Changes[i].Pos; p != nil {
+			next.start = len(s.buf)
+			s.buf = appendHex64(s.buf, fnv64a(p))
+			next.end = len(s.buf)
 		}
-		s.txPos[i] = next
+		s.txID[i] = next
 	}
 	seq := s.seqCarry
 	for i := range b.Changes {
 		c := &b.Changes[i]
-		if err := s.encodeChange(ctx, c, s.txPos[i], seq); err != nil {
+		if err := s.encodeChange(ctx, c, s.txID[i], seq); err != nil {
 			return err
 		}
 		if c.Pos != nil {
@@ -242,6 +256,9 @@ func (s *Sink) Write(ctx context.Context, b *sink.Batch) error {
 		m := &s.msgs[i]
 		s.stats.KeyBytes += int64(max(m.key.end-m.key.start, 0))
 		s.stats.ValueBytes += int64(max(m.val.end-m.val.start, 0))
+		for _, h := range m.headers {
+			s.stats.HeaderBytes += int64(len(h.Key) + len(h.Value))
+		}
 	}
 	return nil
 }
@@ -389,7 +406,7 @@ func (s *Sink) createTopic(ctx context.Context, topic string) error {
 }
 
 // encodeChange appends the messages of one change.
-func (s *Sink) encodeChange(ctx context.Context, c *sluice.Change, pos sluice.Position, seq uint64) error {
+func (s *Sink) encodeChange(ctx context.Context, c *sluice.Change, tx span, seq uint64) error {
 	var op byte
 	switch c.Op {
 	case sluice.OpRead:
@@ -411,7 +428,7 @@ func (s *Sink) encodeChange(ctx context.Context, c *sluice.Change, pos sluice.Po
 	if err != nil {
 		return err
 	}
-	m := msgInfo{op: op, pos: pos, tsMs: c.Time.UnixMilli(), nowMs: s.now.UnixMilli(), snapshot: c.Op == sluice.OpRead}
+	m := msgInfo{op: op, pos: c.Pos, tx: tx, tsMs: c.Time.UnixMilli(), nowMs: s.now.UnixMilli(), snapshot: c.Op == sluice.OpRead}
 	if c.Time.IsZero() {
 		m.tsMs = m.nowMs
 	}
@@ -486,7 +503,7 @@ func valueEqual(a, b any) bool {
 // < 0 means by key.
 func (s *Sink) add(cd *codec, keyRow, before, after sluice.Row, m *msgInfo, seq uint64, partition int, tombstone bool) error {
 	var msg message
-	msg.pos = m.pos
+	msg.pos, msg.tx = m.pos, m.tx
 	var err error
 	if keyRow != nil && cd.key != nil {
 		msg.key.start = len(s.buf)
@@ -516,7 +533,7 @@ func (s *Sink) add(cd *codec, keyRow, before, after sluice.Row, m *msgInfo, seq 
 	}
 	s.push(cd.topic, partition, msg)
 	if tombstone && msg.key.start >= 0 {
-		t := message{key: msg.key, val: span{-1, -1}, seq: msg.seq, pos: msg.pos}
+		t := message{key: msg.key, val: span{-1, -1}, seq: msg.seq, tx: msg.tx, pos: msg.pos}
 		s.push(cd.topic, partition, t)
 	}
 	return nil
@@ -535,13 +552,16 @@ func (s *Sink) push(ts *topicState, partition int, msg message) {
 // send writes every partition group, retrying within the retry window.
 func (s *Sink) send(ctx context.Context) error {
 	// Headers: one arena for the whole Write (s.buf no longer grows).
-	if cap(s.hdrs) < 2*len(s.msgs) {
-		s.hdrs = make([]kafkago.Header, 2*len(s.msgs))
+	if cap(s.hdrs) < 3*len(s.msgs) {
+		s.hdrs = make([]kafkago.Header, 3*len(s.msgs))
 	}
-	h := s.hdrs[:2*len(s.msgs)]
+	h := s.hdrs[:3*len(s.msgs)]
 	for i := range s.msgs {
 		m := &s.msgs[i]
-		hh := h[2*i : 2*i : 2*i+2]
+		hh := h[3*i : 3*i : 3*i+3]
+		if m.tx.start >= 0 {
+			hh = append(hh, kafkago.Header{Key: HeaderTx, Value: s.buf[m.tx.start:m.tx.end]})
+		}
 		hh = append(hh, kafkago.Header{Key: HeaderSeq, Value: s.buf[m.seq.start:m.seq.end]})
 		if m.pos != nil {
 			hh = append(hh, kafkago.Header{Key: HeaderPos, Value: m.pos})
@@ -689,3 +709,20 @@ func (s *Sink) Close() error {
 
 // DialFunc dials a broker connection.
 type DialFunc = func(ctx context.Context, network, address string) (net.Conn, error)
+
+// fnv64a is the 64-bit FNV-1a hash.
+func fnv64a(p []byte) uint64 {
+	h := uint64(14695981039346656037)
+	for _, c := range p {
+		h ^= uint64(c)
+		h *= 1099511628211
+	}
+	return h
+}
+
+func appendHex64(b []byte, v uint64) []byte {
+	for i := 60; i >= 0; i -= 4 {
+		b = append(b, hexDigits[(v>>uint(i))&0xf])
+	}
+	return b
+}

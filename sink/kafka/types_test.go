@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -192,18 +193,32 @@ func TestTypeFidelity(t *testing.T) {
 					t.Errorf("delete key id = %v (%T), want 3", got, got)
 				}
 			}
+			// Headers: every record names its transaction (the hash of the
+			// position ending it) and its ordinal; only the records of the
+			// change ending the transaction (the delete and its tombstone)
+			// carry the full position.
+			var tx string
 			for _, r := range recs {
-				var pos, seq string
+				var pos, seq, rtx string
 				for _, h := range r.Headers {
 					switch h.Key {
 					case kafka.HeaderPos:
 						pos = string(h.Value)
 					case kafka.HeaderSeq:
 						seq = string(h.Value)
+					case kafka.HeaderTx:
+						rtx = string(h.Value)
 					}
 				}
-				if pos != "pos-1" || seq == "" {
-					t.Errorf("record offset %d: headers pos=%q seq=%q, want pos-1 and a sequence", r.Offset, pos, seq)
+				if tx == "" {
+					tx = rtx
+				}
+				if len(rtx) != 16 || rtx != tx || seq == "" {
+					t.Errorf("record offset %d: headers tx=%q seq=%q, want one 16-digit transaction id and a sequence", r.Offset, rtx, seq)
+				}
+				isEnd := r.Value == nil || strings.Contains(string(r.Value), `"op":"d"`) || (tc.enc == kafka.Avro && seq == "4")
+				if isEnd != (pos == "pos-1") {
+					t.Errorf("record offset %d (seq %s): position header %q", r.Offset, seq, pos)
 				}
 			}
 		})

@@ -78,12 +78,16 @@ func (r Result) String() string {
 	return fmt.Sprintf("%d msgs in %s = %.0f msgs/s", r.Messages, r.Elapsed.Round(time.Millisecond), r.PerSecond())
 }
 
+// Sizes are the average sizes of a message's parts.
+type Sizes struct{ Key, Value, Headers int }
+
 // Ceiling measures the producer-only ceiling: a kafka-go Writer (acks=all,
 // Java-compatible murmur2 partitioning, 1 ms linger) writing n pre-encoded
-// messages with keyLen-byte keys and valueLen-byte values to topic, in
+// messages with the given key, value and header sizes to topic, in
 // synchronous WriteMessages calls of batch messages: the same shape of work
 // as the sink's Write, without any encoding.
-func Ceiling(ctx context.Context, brokers []string, topic string, n, batch, keyLen, valueLen int) (Result, error) {
+func Ceiling(ctx context.Context, brokers []string, topic string, n, batch int, size Sizes) (Result, error) {
+	keyLen, valueLen := size.Key, size.Value
 	w := &kafkago.Writer{
 		Addr: kafkago.TCP(brokers...), Topic: topic, RequiredAcks: kafkago.RequireAll,
 		Balancer: &kafkago.Murmur2Balancer{Consistent: true}, BatchSize: batch, BatchBytes: 1 << 20,
@@ -95,10 +99,14 @@ func Ceiling(ctx context.Context, brokers []string, topic string, n, batch, keyL
 	for i := range value {
 		value[i] = byte('a' + i%26)
 	}
+	var headers []kafkago.Header
+	if size.Headers > 0 {
+		headers = []kafkago.Header{{Key: "h", Value: make([]byte, max(size.Headers-1, 0))}}
+	}
 	for i := range msgs {
 		key := make([]byte, keyLen)
 		copy(key, strconv.Itoa(i))
-		msgs[i] = kafkago.Message{Key: key, Value: value}
+		msgs[i] = kafkago.Message{Key: key, Value: value, Headers: headers}
 	}
 	// Warm up (topic creation, connections, metadata).
 	if err := w.WriteMessages(ctx, msgs[:min(batch, n)]...); err != nil {
