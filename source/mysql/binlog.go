@@ -92,6 +92,9 @@ func (s *Source) stream(ctx context.Context, pos *position, out source.Emitter, 
 		if st.schemas, err = decodeSchemas(pos.Schemas); err != nil {
 			return sluice.Permanent(fmt.Errorf("mysql source: position schemas: %w", err))
 		}
+		for id, m := range st.schemas {
+			st.schemas[id] = s.intern(m)
+		}
 		st.schemasRaw = pos.Schemas
 	} else {
 		st.schemas = map[sluice.TableID]*tableMeta{}

@@ -270,8 +270,9 @@ func parseMembers(ct string) []string {
 
 // schemaReader loads table versions from information_schema.
 type schemaReader struct {
-	db   *sql.DB
-	keys map[string][]string
+	db     *sql.DB
+	keys   map[string][]string
+	intern func(*tableMeta) *tableMeta // may be nil
 }
 
 var jsonCheck = regexp.MustCompile("(?i)json_valid\\(`((?:[^`]|``)+)`\\)")
@@ -360,7 +361,11 @@ func (r *schemaReader) load(ctx context.Context, id sluice.TableID) (*tableMeta,
 	if err != nil {
 		return nil, err
 	}
-	return &tableMeta{t: t, charsets: css, defCS: strings.ToLower(defCS), engine: engine.String}, nil
+	m := &tableMeta{t: t, charsets: css, defCS: strings.ToLower(defCS), engine: engine.String}
+	if r.intern != nil {
+		m = r.intern(m)
+	}
+	return m, nil
 }
 
 func (r *schemaReader) primaryKey(ctx context.Context, id sluice.TableID, cols []sluice.Column) ([]int, error) {

@@ -148,6 +148,9 @@ func (s *Source) runSnapshot(ctx context.Context, resume *position, out source.E
 		for _, t := range r.state.Tables {
 			id := sluice.TableID{Schema: t.Schema, Name: t.Name}
 			m := metas[id]
+			if m != nil {
+				m = s.intern(m)
+			}
 			if m == nil {
 				return sluice.Permanent(fmt.Errorf("mysql source: position lacks the schema of %s; start without a checkpoint to re-snapshot", id))
 			}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -26,10 +27,11 @@ type Source struct {
 	sel selector
 	db  *sql.DB
 
-	mu      sync.Mutex
-	flavor  string // gomysql.MySQLFlavor or gomysql.MariaDBFlavor, once known
-	closed  bool
-	version string
+	mu       sync.Mutex
+	interned map[sluice.TableID]*tableMeta // latest version handed out per table
+	flavor   string                        // gomysql.MySQLFlavor or gomysql.MariaDBFlavor, once known
+	closed   bool
+	version  string
 }
 
 var (
@@ -81,7 +83,35 @@ func (s *Source) Close() error {
 func (s *Source) Ack(context.Context, sluice.Position) error { return nil }
 
 func (s *Source) schemaReader() *schemaReader {
-	return &schemaReader{db: s.db, keys: s.cfg.Keys}
+	return &schemaReader{db: s.db, keys: s.cfg.Keys, intern: s.intern}
+}
+
+// intern returns the version already handed out for m's table when it is
+// identical, so that one schema version has one *sluice.Table pointer for
+// the life of the Source (Tables, snapshot and stream agree).
+func (s *Source) intern(m *tableMeta) *tableMeta {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.interned == nil {
+		s.interned = map[sluice.TableID]*tableMeta{}
+	}
+	if old := s.interned[m.t.ID]; old != nil && sameMeta(old, m) {
+		return old
+	}
+	s.interned[m.t.ID] = m
+	return m
+}
+
+func sameMeta(a, b *tableMeta) bool {
+	if !a.t.SameShape(b.t) || !slices.Equal(a.charsets, b.charsets) || a.defCS != b.defCS {
+		return false
+	}
+	for i := range a.t.Columns {
+		if a.t.Columns[i].Native != b.t.Columns[i].Native {
+			return false
+		}
+	}
+	return true
 }
 
 // Tables resolves the selection to the current table versions.

@@ -2,6 +2,7 @@ package mysql_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"fmt"
 	"math"
@@ -154,8 +155,14 @@ func TestValueFidelity(t *testing.T) {
 	for _, c := range cs {
 		if c.Op == sluice.OpRead || c.Op == sluice.OpInsert {
 			rows[c.After[0].(int64)] = c.After
+			if table != nil && c.Table != table {
+				t.Errorf("one schema version, two *Table pointers (snapshot and stream must agree)")
+			}
 			table = c.Table
 		}
+	}
+	if tabs, err := r.src.Tables(context.Background()); err != nil || len(tabs) != 1 || tabs[0] != table {
+		t.Errorf("Tables() does not return the version rows carry: %v", err)
 	}
 	for i, c := range cols {
 		col := table.Columns[i+1]
