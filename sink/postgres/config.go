@@ -113,7 +113,7 @@ type Config struct {
 	// tables without a schema go to "public".
 	TargetSchema string
 	// CheckpointSchema holds the checkpoint table and the registry of tables
-	// this sink created. Default "sluice".
+	// this sink created (CheckpointTable + "_tables"). Default "sluice".
 	CheckpointSchema string
 	// CheckpointTable is the checkpoint table's name. Default "checkpoints".
 	CheckpointTable string

@@ -86,7 +86,10 @@
 //
 // SyncSchema creates the target schemas and tables (mapped types, NOT NULL,
 // PRIMARY KEY, and DISTRIBUTED BY (...) when Config.DistributedBy or
-// DistributeByKey asks) in one transaction, and records each table it
+// DistributeByKey asks) in one transaction. Date and time columns outside
+// the key are created without NOT NULL even when the source has it: a MySQL
+// zero date (legal in a NOT NULL column) arrives as NULL. It records each
+// table it
 // creates in a registry next to the checkpoint table. A table that already
 // exists is handled by Config.ExistingTable: ExistingFail (the default)
 // refuses — Precheck lists each conflicting table and SyncSchema fails

@@ -199,7 +199,7 @@ func (s *Sink) CreateTableSQL(t *sluice.Table) (string, error) {
 			b.WriteString(", ")
 		}
 		b.WriteString(quoteIdent(c.Name) + " " + typ)
-		if !c.Nullable {
+		if !c.Nullable && !zeroable(c.Type.Kind, t, i) {
 			b.WriteString(" NOT NULL")
 		}
 	}
@@ -368,4 +368,19 @@ func widens(a, b sluice.Type) bool {
 		return a.Length > 1 && b.Length >= a.Length
 	}
 	return false
+}
+
+// zeroable reports whether column i may hold a MySQL zero date, which
+// arrives as NULL (or becomes NULL here): such columns are created without
+// NOT NULL, unless they are in the key.
+func zeroable(k sluice.Kind, t *sluice.Table, i int) bool {
+	if k != sluice.KindDate && k != sluice.KindDateTime && k != sluice.KindTimestamp {
+		return false
+	}
+	for _, key := range t.Key {
+		if key == i {
+			return false
+		}
+	}
+	return true
 }

@@ -644,3 +644,26 @@ func TestLeastPrivilege(t *testing.T) {
 		t.Fatalf("checkpoint = %q", got)
 	}
 }
+
+// A MySQL zero date in a NOT NULL column arrives as NULL (or as the zero
+// Date, written as NULL): the target column is created without NOT NULL.
+func TestZeroDateInNotNullColumn(t *testing.T) {
+	tb, err := sluice.NewTable(sluice.TableID{Schema: "s", Name: "zero"}, []sluice.Column{
+		{Name: "id", Type: sluice.Type{Kind: sluice.KindInt, Bits: 64}},
+		{Name: "d", Type: sluice.Type{Kind: sluice.KindDate}},
+		{Name: "dt", Type: sluice.Type{Kind: sluice.KindDateTime}},
+		{Name: "ts", Type: sluice.Type{Kind: sluice.KindTimestamp}},
+	}, []int{0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, s, _ := setup(t, postgres.Config{}, tb)
+	mustWrite(t, s, batch("p1", ch(sluice.OpInsert, tb, nil, r(int64(1), sluice.Date{}, nil, nil))))
+	if got := rowsOf(t, s, tb); got != "[[1 <nil> <nil> <nil>]]" {
+		t.Fatalf("rows = %s", got)
+	}
+	ddl, _ := s.CreateTableSQL(tb)
+	if !strings.Contains(ddl, `"id" bigint NOT NULL`) || strings.Contains(ddl, `"d" date NOT NULL`) {
+		t.Fatalf("DDL = %s", ddl)
+	}
+}
