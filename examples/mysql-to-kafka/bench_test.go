@@ -90,12 +90,13 @@ func BenchmarkMySQLToKafka(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			tw := &timedSink{s: dst}
-			var sk sink.Sink = tw
-			defer func() { b.Logf("%s: %d writes, %d changes, %s in Write", name, tw.n, tw.changes, tw.d) }()
+			var inner sink.Sink = dst
 			if discard {
-				sk = discardSink{}
+				inner = discardSink{}
 			}
+			tw := &timedSink{s: inner}
+			var sk sink.Sink = tw
+			defer func() { b.Logf("%s: %d batches, %d changes, %s inside Write", name, tw.n, tw.changes, tw.d.Round(time.Millisecond)) }()
 			ms, err := mysql.New(src)
 			if err != nil {
 				b.Fatal(err)
