@@ -253,6 +253,20 @@ func (st *streamer) handle(ctx context.Context, ev *replication.BinlogEvent) err
 		return st.rows(h, e)
 	case *replication.XIDEvent:
 		return st.commit(h)
+	case *replication.TransactionPayloadEvent:
+		// MySQL binlog_transaction_compression: a whole transaction in one
+		// event. Its inner events carry no usable end positions, so the
+		// transaction ends at the payload event's own end.
+		for _, sub := range e.Events {
+			if sub.Header != nil {
+				sh := *sub.Header
+				sh.LogPos = h.LogPos
+				sub.Header = &sh
+			}
+			if err := st.handle(ctx, sub); err != nil {
+				return err
+			}
+		}
 	default:
 		if h.EventType == replication.HEARTBEAT_EVENT || h.EventType == replication.HEARTBEAT_LOG_EVENT_V2 {
 			if !st.inTxn && !st.hasHeld && st.file != "" {

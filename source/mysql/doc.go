@@ -142,6 +142,11 @@
 //
 // # Limitations
 //
+// Every Position carries the tracked schemas (compact JSON, roughly 50
+// bytes a column), so positions grow with the number of selected columns.
+// MySQL 8 partial JSON updates (binlog_row_value_options=PARTIAL_JSON) are
+// not decoded. Compressed MySQL transactions (TransactionPayloadEvent) are
+// unpacked.
 // Tables added to a running selection by pattern are streamed from their
 // CREATE TABLE (no snapshot is taken for a table that already exists but
 // starts matching later). Column character sets other than utf8mb4/utf8mb3/

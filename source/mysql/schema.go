@@ -22,22 +22,59 @@ type tableMeta struct {
 	engine   string
 }
 
-// metaJSON is the persisted form of a tableMeta (inside a Position).
+// metaJSON is the persisted form of a tableMeta (inside a Position): every
+// Position carries the tracked schemas, so the form is compact.
 type metaJSON struct {
-	Schema   string          `json:"s"`
-	Name     string          `json:"n"`
-	Columns  []sluice.Column `json:"c"`
-	Key      []int           `json:"k,omitempty"`
-	Charsets []string        `json:"cs,omitempty"`
-	DefCS    string          `json:"dcs,omitempty"`
+	Schema   string    `json:"s"`
+	Name     string    `json:"n"`
+	Columns  []colJSON `json:"c"`
+	Key      []int     `json:"k,omitempty"`
+	Charsets []string  `json:"cs,omitempty"`
+	DefCS    string    `json:"dcs,omitempty"`
+}
+
+// colJSON is a sluice.Column with short names and zero fields left out.
+type colJSON struct {
+	Name      string      `json:"n"`
+	Kind      sluice.Kind `json:"k"`
+	Bits      int         `json:"b,omitempty"`
+	Length    int         `json:"l,omitempty"`
+	Fixed     bool        `json:"f,omitempty"`
+	Precision int         `json:"p,omitempty"`
+	Scale     int         `json:"sc,omitempty"`
+	Members   []string    `json:"m,omitempty"`
+	SRID      int         `json:"r,omitempty"`
+	Nullable  bool        `json:"nu,omitempty"`
+	Native    string      `json:"na,omitempty"`
 }
 
 func (m *tableMeta) toJSON() metaJSON {
-	return metaJSON{Schema: m.t.ID.Schema, Name: m.t.ID.Name, Columns: m.t.Columns, Key: m.t.Key, Charsets: m.charsets, DefCS: m.defCS}
+	cols := make([]colJSON, len(m.t.Columns))
+	for i, c := range m.t.Columns {
+		ty := c.Type
+		cols[i] = colJSON{Name: c.Name, Kind: ty.Kind, Bits: ty.Bits, Length: ty.Length, Fixed: ty.Fixed, Precision: ty.Precision,
+			Scale: ty.Scale, Members: ty.Members, SRID: ty.SRID, Nullable: c.Nullable, Native: c.Native}
+	}
+	cs := m.charsets
+	allEmpty := true
+	for _, c := range cs {
+		if c != "" {
+			allEmpty = false
+		}
+	}
+	if allEmpty {
+		cs = nil
+	}
+	return metaJSON{Schema: m.t.ID.Schema, Name: m.t.ID.Name, Columns: cols, Key: m.t.Key, Charsets: cs, DefCS: m.defCS}
 }
 
 func (j metaJSON) toMeta() (*tableMeta, error) {
-	t, err := sluice.NewTable(sluice.TableID{Schema: j.Schema, Name: j.Name}, j.Columns, j.Key)
+	cols := make([]sluice.Column, len(j.Columns))
+	for i, c := range j.Columns {
+		cols[i] = sluice.Column{Name: c.Name, Nullable: c.Nullable, Native: c.Native, Type: sluice.Type{Kind: c.Kind, Bits: c.Bits,
+			Length: c.Length, Fixed: c.Fixed, Precision: c.Precision, Scale: c.Scale, Members: c.Members, SRID: c.SRID}}
+	}
+	t, err := sluice.NewTable(sluice.TableID{Schema: j.Schema, Name: j.Name}, cols, j.Key)
 	if err != nil {
 		return nil, err
 	}
