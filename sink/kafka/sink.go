@@ -359,6 +359,9 @@ func (s *Sink) partitions(ctx context.Context, topic string) (int, error) {
 		if err != nil {
 			return 0, fmt.Errorf("kafka sink: reading metadata of topic %q from %v: %w", topic, s.cfg.Brokers, err)
 		}
+		// A topic missing from the response (the transport answers from its
+		// metadata cache) is unknown until the cache refreshes.
+		kerr := kafkago.UnknownTopicOrPartition
 		for _, t := range r.(*metadataAPI.Response).Topics {
 			if t.Name != topic {
 				continue
@@ -366,28 +369,27 @@ func (s *Sink) partitions(ctx context.Context, topic string) (int, error) {
 			if t.ErrorCode == 0 && len(t.Partitions) > 0 {
 				return len(t.Partitions), nil
 			}
-			kerr := kafkago.Error(t.ErrorCode)
+			kerr = kafkago.Error(t.ErrorCode)
 			if t.ErrorCode == 0 {
 				kerr = kafkago.LeaderNotAvailable
 			}
-			if kerr == kafkago.UnknownTopicOrPartition && s.cfg.Topic.CreatePartitions > 0 && !created {
-				if err := s.createTopic(ctx, topic); err != nil {
-					return 0, err
-				}
-				created = true
-				continue
-			}
-			if kerr.Temporary() && attempt < 50 {
-				select {
-				case <-ctx.Done():
-					return 0, ctx.Err()
-				case <-time.After(100 * time.Millisecond):
-				}
-				continue
-			}
-			return 0, fmt.Errorf("kafka sink: topic %q: %w (remedy: create the topic, enable auto-creation on the broker, or set Topic.CreatePartitions)", topic, kerr)
 		}
-		return 0, fmt.Errorf("kafka sink: topic %q missing from the metadata response", topic)
+		if kerr == kafkago.UnknownTopicOrPartition && s.cfg.Topic.CreatePartitions > 0 && !created {
+			if err := s.createTopic(ctx, topic); err != nil {
+				return 0, err
+			}
+			created = true
+			continue
+		}
+		if kerr.Temporary() && attempt < 100 {
+			select {
+			case <-ctx.Done():
+				return 0, ctx.Err()
+			case <-time.After(100 * time.Millisecond):
+			}
+			continue
+		}
+		return 0, fmt.Errorf("kafka sink: topic %q: %w (remedy: create the topic, enable auto-creation on the broker, or set Topic.CreatePartitions)", topic, kerr)
 	}
 }
 
