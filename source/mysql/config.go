@@ -86,6 +86,10 @@ type Config struct {
 	SnapshotWorkers int
 	// ChunkSize is the number of rows per snapshot chunk (default 8192).
 	ChunkSize int
+	// ChunkBytes ends a snapshot chunk early once its rows reach this many
+	// bytes, so wide rows keep memory bounded (default 32 MiB). Memory for
+	// the snapshot is about ChunkBytes × (2 × SnapshotWorkers + 1).
+	ChunkBytes int
 	// RetryWindow is how long connection failures are retried with backoff
 	// before Run fails (default 1 minute; negative: no retry).
 	RetryWindow time.Duration
@@ -114,6 +118,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.ChunkSize == 0 {
 		c.ChunkSize = defaultChunk
+	}
+	if c.ChunkBytes == 0 {
+		c.ChunkBytes = 32 << 20
 	}
 	if c.RetryWindow == 0 {
 		c.RetryWindow = defaultRetry
@@ -184,6 +191,9 @@ func (c Config) Validate() error {
 	}
 	if c.ChunkSize < 0 {
 		bad("ChunkSize %d is negative", c.ChunkSize)
+	}
+	if c.ChunkBytes < 0 {
+		bad("ChunkBytes %d is negative", c.ChunkBytes)
 	}
 	if len(errs) == 0 {
 		return nil

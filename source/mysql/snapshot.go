@@ -469,7 +469,12 @@ func (r *snapRun) readSegment(ctx context.Context, c *sql.Conn, j segJob, result
 		q += " ORDER BY " + strings.Join(keyCols, ", ") + " LIMIT ?"
 		args = append(args, int64(limit))
 		ch := chunk{ti: j.ti, si: j.si}
+		chunkBytes, cut := 0, false
 		err := queryBinary(ctx, c, q, args, len(cols), func(vals []sqldriver.Value) error {
+			if chunkBytes >= r.s.cfg.ChunkBytes {
+				cut = true // large rows: end the chunk early, the next one starts after its last key
+				return errStopChunk
+			}
 			row := make(sluice.Row, len(vals))
 			size := 0
 			for i, v := range vals {
@@ -486,12 +491,16 @@ func (r *snapRun) readSegment(ctx context.Context, c *sql.Conn, j segJob, result
 			}
 			ch.rows = append(ch.rows, row)
 			ch.sizes = append(ch.sizes, size)
+			chunkBytes += size
 			return nil
 		})
+		if err == errStopChunk {
+			err = nil
+		}
 		if err != nil {
 			return fmt.Errorf("reading snapshot chunk of %s: %w", m.t.ID, err)
 		}
-		ch.done = len(ch.rows) < limit
+		ch.done = len(ch.rows) < limit && !cut
 		if n := len(ch.rows); n > 0 {
 			lr := ch.rows[n-1]
 			last = make([]keyVal, len(m.t.Key))
@@ -510,6 +519,9 @@ func (r *snapRun) readSegment(ctx context.Context, c *sql.Conn, j segJob, result
 		}
 	}
 }
+
+// errStopChunk ends a chunk's result set early.
+var errStopChunk = errors.New("chunk byte budget reached")
 
 // keysetAfter renders (k1, k2, ...) > (v1, v2, ...) as an OR of prefixes,
 // which every MySQL and MariaDB version turns into index ranges.

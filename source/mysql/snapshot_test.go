@@ -165,6 +165,7 @@ func TestSnapshotHandoffWithWriters(t *testing.T) {
 
 	cfg := config(my, db+".t")
 	cfg.SnapshotWorkers = 3
+	cfg.ChunkBytes = 2000 // chunks end on bytes (about 60 rows) before ChunkSize (100)
 	r := start(t, cfg, nil, nil)
 	r.out.waitFor(t, "snapshot end", 60*time.Second, func(cs []sluice.Change) bool {
 		for i := range cs {

@@ -145,6 +145,7 @@ func TestValueFidelity(t *testing.T) {
 	insert(1, 2, 3)
 
 	cfg := config(my, db+".types")
+	cfg.ChunkBytes = 1 // one row a chunk: the 70 KB blob and everything else
 	r := start(t, cfg, nil, nil)
 	r.out.waitFor(t, "3 snapshot rows", 30*time.Second, func(cs []sluice.Change) bool { return countOp(cs, sluice.OpRead) == 3 })
 	insert(101, 102, 103)
