@@ -201,7 +201,7 @@
 // against the private PostgreSQL 15 of internal/testenv on a shared 2-core
 // machine (sysbench table id int, k int, c char(120), pad char(60);
 // batches of 5,000 with a checkpoint each): COPY load about 400,000–540,000
-// rows/s, replayed chunks (merge path) about 60,000 rows/s, oltp_write_only
+// rows/s, replayed chunks (merge path) 60,000–110,000 rows/s, oltp_write_only
 // change apply about 180,000 changes/s.
 //
 // End to end, MariaDB → PostgreSQL through the pipeline (`go run ./bench
