@@ -13,7 +13,7 @@ import (
 // and reads the rows back converted to neutral values.
 type memTarget struct{}
 
-func (memTarget) Open(t *testing.T) sink.Sink                        { t.Fatal("toy"); return nil }
+func (memTarget) Open(t *testing.T) sink.Sink                         { t.Fatal("toy"); return nil }
 func (memTarget) Read(t *testing.T, table *sluice.Table) []sluice.Row { return nil }
 
 // A backend's test runs the suite with a harness that makes fresh targets
