@@ -68,8 +68,25 @@ func TestSchemaEvolution(t *testing.T) {
 		t.Fatalf("value schema ids %v, rows %v: want 2 ids and 2 rows", ids, rows)
 	}
 
-	// VARCHAR → INT: BACKWARD-incompatible.
+	// VARCHAR → INT: BACKWARD-incompatible. The precheck sees it without
+	// registering anything (SPEC P4)...
 	v3, _ := sluice.NewTable(id, []sluice.Column{v2.Columns[0], {Name: "name", Type: sluice.Type{Kind: sluice.KindInt, Bits: 32}}, v2.Columns[2]}, []int{0})
+	var failed []sluice.Check
+	for _, c := range s.Precheck(ctx, []*sluice.Table{v2, v3}) {
+		if c.Status != sluice.StatusOK {
+			failed = append(failed, c)
+		}
+	}
+	if len(failed) != 1 || !strings.Contains(failed[0].Item, topic+"-value") || !strings.Contains(failed[0].Cause, "cannot read data written with version 2") {
+		t.Fatalf("precheck: %v; want one failure for %s-value with the reason", failed, topic)
+	}
+	if n := reg.Versions(topic + "-value"); n != 2 {
+		t.Fatalf("the precheck registered a version (%d)", n)
+	}
+	// ... and Write (or SyncSchema) surfaces the registry's refusal.
+	if err := s.SyncSchema(ctx, []*sluice.Table{v3}); !errors.Is(err, registry.ErrIncompatible) {
+		t.Fatalf("SyncSchema: %v, want ErrIncompatible", err)
+	}
 	err = s.Write(ctx, &sink.Batch{Changes: []sluice.Change{{Op: sluice.OpInsert, Table: v3, After: sluice.Row{int64(3), int64(7), nil}, Time: now}}})
 	if err == nil {
 		t.Fatal("an incompatible schema was accepted")

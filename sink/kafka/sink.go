@@ -92,8 +92,9 @@ type Stats struct {
 func (s *Sink) Stats() Stats { return s.stats }
 
 var (
-	_ sink.Sink       = (*Sink)(nil)
-	_ sink.Prechecker = (*Sink)(nil)
+	_ sink.Sink         = (*Sink)(nil)
+	_ sink.Prechecker   = (*Sink)(nil)
+	_ sink.SchemaSyncer = (*Sink)(nil)
 )
 
 // span is a byte range of Sink.buf; start < 0 means nil.
@@ -689,10 +690,16 @@ func (s *Sink) Precheck(ctx context.Context, tables []*sluice.Table) []sluice.Ch
 		}
 		out = append(out, ck)
 	}
+	regOK := s.reg != nil && out[len(out)-1].Status == sluice.StatusOK
 	for _, t := range tables {
-		if _, err := newCodec(&s.cfg, t, &topicState{name: topicName(&s.cfg, t.ID)}); err != nil {
+		cd, err := newCodec(&s.cfg, t, &topicState{name: topicName(&s.cfg, t.ID)})
+		if err != nil {
 			out = append(out, sluice.Check{Item: "kafka: table " + t.ID.String() + ": column types", Status: sluice.StatusFail,
 				Cause: err.Error(), Remedy: "map or deselect the column with a transform"})
+			continue
+		}
+		if regOK {
+			out = append(out, s.compatCheck(ctx, t, cd.keySubject, cd.keySchema), s.compatCheck(ctx, t, cd.valueSubject, cd.valueSchema))
 		}
 		if !t.HasKey() {
 			out = append(out, sluice.Check{Item: "kafka: table " + t.ID.String() + ": primary key", Status: sluice.StatusWarn,
@@ -701,6 +708,37 @@ func (s *Sink) Precheck(ctx context.Context, tables []*sluice.Table) []sluice.Ch
 		}
 	}
 	return out
+}
+
+// compatCheck asks the registry whether schema can be registered under
+// subject, without registering it.
+func (s *Sink) compatCheck(ctx context.Context, t *sluice.Table, subject, schema string) sluice.Check {
+	ck := sluice.Check{Item: "kafka: table " + t.ID.String() + ": schema compatible with subject " + strconv.Quote(subject)}
+	if schema == "" {
+		return ck
+	}
+	ok, reasons, err := s.reg.Compatible(ctx, subject, schema)
+	switch {
+	case err != nil:
+		ck.Status, ck.Cause = sluice.StatusFail, err.Error()
+		ck.Remedy = "check the registry"
+	case !ok:
+		ck.Status, ck.Cause = sluice.StatusFail, "the registry would refuse the table's schema: "+strings.Join(reasons, "; ")
+		ck.Remedy = "make the change compatible (e.g. add columns as nullable) or relax the subject's compatibility level (PUT /config/{subject})"
+	}
+	return ck
+}
+
+// SyncSchema creates the topics (with Topic.CreatePartitions) and
+// registers the key and value schemas of tables before the initial sync,
+// so that a refused schema fails the pipeline before anything is written.
+func (s *Sink) SyncSchema(ctx context.Context, tables []*sluice.Table) error {
+	for _, t := range tables {
+		if _, err := s.codecFor(ctx, t); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Close releases the connections.

@@ -182,6 +182,27 @@ func (c *Client) SchemaByID(ctx context.Context, id int) (string, error) {
 	return out.Schema, nil
 }
 
+// Compatible asks whether schema could be registered under subject as a
+// new version (POST /compatibility/subjects/{subject}/versions/latest),
+// without registering it. A subject that does not exist yet accepts any
+// schema. When incompatible, reasons holds the registry's messages (if it
+// gives them).
+func (c *Client) Compatible(ctx context.Context, subject, schema string) (ok bool, reasons []string, err error) {
+	body, _ := json.Marshal(map[string]string{"schema": schema, "schemaType": "AVRO"})
+	var out struct {
+		IsCompatible bool     `json:"is_compatible"`
+		Messages     []string `json:"messages"`
+	}
+	err = c.do(ctx, "check compatibility", subject, http.MethodPost, "/compatibility/subjects/"+url.PathEscape(subject)+"/versions/latest?verbose=true", body, &out)
+	if errors.Is(err, ErrNotFound) {
+		return true, nil, nil
+	}
+	if err != nil {
+		return false, nil, err
+	}
+	return out.IsCompatible, out.Messages, nil
+}
+
 // Versions lists the versions registered under subject.
 func (c *Client) Versions(ctx context.Context, subject string) ([]int, error) {
 	var out []int

@@ -14,6 +14,8 @@
 //	GET  /subjects/{subject}/versions/{version|latest} → {"subject","version","id","schema"}
 //	PUT  /config/{subject}, PUT /config {"compatibility": "BACKWARD"|"NONE"|...}
 //	GET  /config[/{subject}]           → {"compatibilityLevel": "..."}
+//	POST /compatibility/subjects/{subject}/versions/latest {"schema": "..."}
+//	     → {"is_compatible": bool, "messages": [...]}; unknown subject → 404 error_code 40401
 //
 // Compatibility checks use hamba/avro's schema compatibility rules: BACKWARD
 // (the default, as in Confluent) checks that the new schema can read data
@@ -165,6 +167,31 @@ func (r *Registry) serve(w http.ResponseWriter, req *http.Request) {
 		}
 		id := ids[v-1]
 		writeJSON(w, http.StatusOK, map[string]any{"subject": parts[1], "version": v, "id": id, "schema": r.schemas[id-1]})
+	case len(parts) == 5 && parts[0] == "compatibility" && parts[1] == "subjects" && parts[3] == "versions" && req.Method == http.MethodPost:
+		r.requests["POST /compatibility/subjects/{subject}/versions/{version}"]++
+		ids, ok := r.subjects[parts[2]]
+		if !ok {
+			fail(w, http.StatusNotFound, 40401, fmt.Sprintf("Subject '%s' not found.", parts[2]))
+			return
+		}
+		var body struct {
+			Schema string `json:"schema"`
+		}
+		if err := json.NewDecoder(req.Body).Decode(&body); err != nil {
+			fail(w, http.StatusUnprocessableEntity, 42201, "Invalid schema: "+err.Error())
+			return
+		}
+		sch, err := parse(body.Schema)
+		if err != nil {
+			fail(w, http.StatusUnprocessableEntity, 42201, "Invalid schema "+err.Error())
+			return
+		}
+		reasons, err := r.check(parts[2], ids, sch)
+		if err != nil {
+			fail(w, http.StatusInternalServerError, 50001, err.Error())
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"is_compatible": len(reasons) == 0, "messages": reasons})
 	case len(parts) == 1 && parts[0] == "subjects" && req.Method == http.MethodGet:
 		r.requests["GET /subjects"]++
 		out := []string{}
@@ -255,38 +282,18 @@ func (r *Registry) register(w http.ResponseWriter, req *http.Request, subject st
 			}
 		}
 	}
-	lvl, ok := r.compat[subject]
-	if !ok {
-		lvl = r.compat[""]
+	reasons, err := r.check(subject, ids, sch)
+	if err != nil {
+		fail(w, http.StatusInternalServerError, 50001, err.Error())
+		return
 	}
-	check := ids
-	if !strings.HasSuffix(lvl, "_TRANSITIVE") && len(ids) > 0 {
-		check = ids[len(ids)-1:]
-	}
-	if lvl != "NONE" {
-		for _, old := range check {
-			prev, err := parse(r.schemas[old-1])
-			if err != nil {
-				fail(w, http.StatusInternalServerError, 50001, "stored schema unparsable: "+err.Error())
-				return
-			}
-			c := avro.NewSchemaCompatibility()
-			var reasons []string
-			if strings.HasPrefix(lvl, "BACKWARD") || strings.HasPrefix(lvl, "FULL") {
-				if err := c.Compatible(sch, prev); err != nil {
-					reasons = append(reasons, "reader (new schema) cannot read data written with version "+strconv.Itoa(indexOf(ids, old)+1)+": "+err.Error())
-				}
-			}
-			if strings.HasPrefix(lvl, "FORWARD") || strings.HasPrefix(lvl, "FULL") {
-				if err := c.Compatible(prev, sch); err != nil {
-					reasons = append(reasons, "version "+strconv.Itoa(indexOf(ids, old)+1)+" cannot read data written with the new schema: "+err.Error())
-				}
-			}
-			if len(reasons) > 0 {
-				fail(w, http.StatusConflict, 409, "Schema being registered is incompatible with an earlier schema for subject \""+subject+"\" ("+lvl+"): "+strings.Join(reasons, "; "))
-				return
-			}
+	if len(reasons) > 0 {
+		lvl, ok := r.compat[subject]
+		if !ok {
+			lvl = r.compat[""]
 		}
+		fail(w, http.StatusConflict, 409, "Schema being registered is incompatible with an earlier schema for subject \""+subject+"\" ("+lvl+"): "+strings.Join(reasons, "; "))
+		return
 	}
 	id, ok := r.ids[canon]
 	if !ok {
@@ -296,6 +303,42 @@ func (r *Registry) register(w http.ResponseWriter, req *http.Request, subject st
 	}
 	r.subjects[subject] = append(ids, id)
 	writeJSON(w, http.StatusOK, map[string]int{"id": id})
+}
+
+// check applies subject's compatibility level to sch against the versions
+// ids and returns the reasons it is incompatible (none: compatible).
+func (r *Registry) check(subject string, ids []int, sch avro.Schema) ([]string, error) {
+	lvl, ok := r.compat[subject]
+	if !ok {
+		lvl = r.compat[""]
+	}
+	if lvl == "NONE" {
+		return nil, nil
+	}
+	check := ids
+	if !strings.HasSuffix(lvl, "_TRANSITIVE") && len(ids) > 0 {
+		check = ids[len(ids)-1:]
+	}
+	var reasons []string
+	for _, old := range check {
+		prev, err := parse(r.schemas[old-1])
+		if err != nil {
+			return nil, fmt.Errorf("stored schema unparsable: %w", err)
+		}
+		c := avro.NewSchemaCompatibility()
+		v := strconv.Itoa(indexOf(ids, old) + 1)
+		if strings.HasPrefix(lvl, "BACKWARD") || strings.HasPrefix(lvl, "FULL") {
+			if err := c.Compatible(sch, prev); err != nil {
+				reasons = append(reasons, "reader (new schema) cannot read data written with version "+v+": "+err.Error())
+			}
+		}
+		if strings.HasPrefix(lvl, "FORWARD") || strings.HasPrefix(lvl, "FULL") {
+			if err := c.Compatible(prev, sch); err != nil {
+				reasons = append(reasons, "version "+v+" cannot read data written with the new schema: "+err.Error())
+			}
+		}
+	}
+	return reasons, nil
 }
 
 func indexOf(ids []int, id int) int {
