@@ -166,7 +166,7 @@ func encoderFor(t sluice.Type) (encoder, error) {
 			if strings.IndexByte(s, 0) >= 0 {
 				return nil, errors.New("the string contains a NUL character, which PostgreSQL text cannot store (map the column to bytes, or strip NULs with a transform)")
 			}
-			return s, nil
+			return v, nil // v, not s: no new interface allocation
 		}, nil
 	case sluice.KindEnum, sluice.KindSet, sluice.KindUUID:
 		return func(v any) (any, error) {
