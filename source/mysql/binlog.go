@@ -25,11 +25,11 @@ type tableDec struct {
 	convs []conv
 }
 
-func (d *tableDec) row(vals []any) (sluice.Row, int, error) {
+// row converts one binlog row into row (len(row) == number of columns).
+func (d *tableDec) row(row sluice.Row, vals []any) (sluice.Row, int, error) {
 	if len(vals) != len(d.convs) {
 		return nil, 0, fmt.Errorf("table %s: binlog row has %d columns, tracked schema has %d", d.meta.t.ID, len(vals), len(d.convs))
 	}
-	row := make(sluice.Row, len(vals))
 	size := 0
 	for i, v := range vals {
 		x, err := d.convs[i].fromBinlog(v)
@@ -347,8 +347,20 @@ func (st *streamer) rows(h *replication.EventHeader, e *replication.RowsEvent) e
 	if op == sluice.OpUpdate {
 		step = 2
 	}
+	// One backing array for all rows of the event: one allocation, not one
+	// per row (rows of an event are released together anyway).
+	ncol := len(d.convs)
+	slab := make([]any, len(e.Rows)*ncol)
+	next := func() sluice.Row {
+		r := sluice.Row(slab[:ncol:ncol])
+		slab = slab[ncol:]
+		return r
+	}
 	for i := 0; i+step <= len(e.Rows); i += step {
-		r1, n1, err := d.row(e.Rows[i])
+		if len(e.Rows[i]) != ncol || (step == 2 && len(e.Rows[i+1]) != ncol) {
+			return sluice.Permanent(fmt.Errorf("mysql source: table %s: binlog row has %d columns, tracked schema has %d (schema drift); start without a checkpoint to re-snapshot", d.meta.t.ID, len(e.Rows[i]), ncol))
+		}
+		r1, n1, err := d.row(next(), e.Rows[i])
 		if err != nil {
 			return sluice.Permanent(err)
 		}
@@ -359,7 +371,7 @@ func (st *streamer) rows(h *replication.EventHeader, e *replication.RowsEvent) e
 		case sluice.OpDelete:
 			c.Before = r1
 		case sluice.OpUpdate:
-			r2, n2, err := d.row(e.Rows[i+1])
+			r2, n2, err := d.row(next(), e.Rows[i+1])
 			if err != nil {
 				return sluice.Permanent(err)
 			}
