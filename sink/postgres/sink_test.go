@@ -263,10 +263,10 @@ func TestQuotedIdentifiers(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, s, _ := setup(t, postgres.Config{Conflict: postgres.ConflictFail}, tb)
-	a := r(int32v(1), "Kéy A", "q\"v", "b`v", "кириллица", "x", "y", "z")
-	b := r(int32v(2), "Key B", nil, nil, nil, nil, nil, nil)
+	a := r(keyInt(1), "Kéy A", "q\"v", "b`v", "кириллица", "x", "y", "z")
+	b := r(keyInt(2), "Key B", nil, nil, nil, nil, nil, nil)
 	mustWrite(t, s, batch("p1", ch(sluice.OpRead, tb, nil, a), ch(sluice.OpInsert, tb, nil, b)))
-	a2 := r(int32v(3), "Kéy A", "moved", "b`v", "кириллица", "x", "y", "z")
+	a2 := r(keyInt(3), "Kéy A", "moved", "b`v", "кириллица", "x", "y", "z")
 	mustWrite(t, s, batch("p2", ch(sluice.OpUpdate, tb, a, a2), ch(sluice.OpDelete, tb, b, nil)))
 	// ADD COLUMN with an odd name, then a row using it.
 	cols2 := append(append([]sluice.Column{}, cols...), odd(`new "col" ü`))
@@ -283,7 +283,8 @@ func TestQuotedIdentifiers(t *testing.T) {
 	}
 }
 
-func int32v(i int64) int64 { return i }
+// keyInt is an int64 key value (the column is INT, the representation int64).
+func keyInt(i int64) int64 { return i }
 
 // SPEC K1: session_replication_role = replica skips triggers and FK checks.
 func TestReplicaRole(t *testing.T) {
