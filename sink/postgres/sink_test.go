@@ -262,7 +262,7 @@ func TestQuotedIdentifiers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, s, _ := setup(t, postgres.Config{Conflict: postgres.ConflictFail}, tb)
+	_, s, _ := setup(t, postgres.Config{Conflict: postgres.ConflictFail, CheckpointSchema: `Odd "cp" schema`, CheckpointTable: "Check`Points"}, tb)
 	a := r(keyInt(1), "Kéy A", "q\"v", "b`v", "кириллица", "x", "y", "z")
 	b := r(keyInt(2), "Key B", nil, nil, nil, nil, nil, nil)
 	mustWrite(t, s, batch("p1", ch(sluice.OpRead, tb, nil, a), ch(sluice.OpInsert, tb, nil, b)))
@@ -280,6 +280,9 @@ func TestQuotedIdentifiers(t *testing.T) {
 		sluice.Change{Op: sluice.OpTruncate, Table: tb2}, ch(sluice.OpInsert, tb2, nil, c)))
 	if got, want := rowsOf(t, s, tb2), fmt.Sprint([]sluice.Row{c}); got != want {
 		t.Fatalf("rows = %s, want %s", got, want)
+	}
+	if got := checkpointOf(t, s); got != "p3" {
+		t.Fatalf("checkpoint = %q", got)
 	}
 }
 
