@@ -73,7 +73,6 @@ func peakRSS() float64 {
 // Goal: ≥ 100,000 events/s and ≥ 65 % of the ceiling.
 func BenchmarkMySQLToKafka(b *testing.B) {
 	my := testenv.MariaDB(b)
-	k := testenv.Kafka(b)
 	n := benchRows()
 	for i := 0; i < b.N; i++ {
 		db := my.CreateDatabase(b)
@@ -85,6 +84,8 @@ func BenchmarkMySQLToKafka(b *testing.B) {
 		// run streams src into Kafka, or into a sink that discards when
 		// discard is set (the source-and-pipeline-only rate).
 		run := func(name string, src mysql.Config, want int64, discard bool) (time.Duration, kafka.Stats) {
+			// A fresh broker per run: none pays for another's retained data.
+			k := testenv.NewKafka(b, testenv.KafkaOptions{}).Kafka()
 			dst, err := kafka.New(context.Background(), kafka.Config{Brokers: k.Brokers, ServerName: fmt.Sprintf("bench%d%s", i, name),
 				Registry: kafka.RegistryConfig{URL: reg.URL()}, Logger: quiet()})
 			if err != nil {
@@ -150,6 +151,7 @@ func BenchmarkMySQLToKafka(b *testing.B) {
 		reg.Close()
 
 		sz := kafkabench.Sizes{Key: int(st.KeyBytes / st.Messages), Value: int(st.ValueBytes / st.Messages), Headers: int(st.HeaderBytes / st.Messages)}
+		k := testenv.NewKafka(b, testenv.KafkaOptions{}).Kafka()
 		ceil, err := kafkabench.Ceiling(context.Background(), k.Brokers, fmt.Sprintf("bench%d.ceiling", i), n, pipeline.DefaultBatchMaxChanges, sz)
 		if err != nil {
 			b.Fatal(err)
