@@ -179,21 +179,24 @@ func (p *Pipeline) Run(ctx context.Context) (err error) {
 		if err == nil && cerr != nil {
 			err = cerr
 		}
-		if err != nil {
+		if ctx.Err() != nil && (err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
+			err = context.Cause(ctx) // stopped by the caller, in whatever phase
+		}
+		if err != nil && ctx.Err() == nil {
 			p.state.Store(int32(StateFailed))
 			p.log.Error("pipeline failed", "err", err)
 		} else {
 			p.state.Store(int32(StateStopped))
 			p.log.Info("pipeline stopped")
 		}
-		if ctx.Err() != nil && err == nil {
-			err = context.Cause(ctx)
-		}
 	}()
 
 	p.state.Store(int32(StatePrechecking))
 	if !p.cfg.SkipPrecheck {
 		rep := p.Precheck(ctx)
+		if ctx.Err() != nil {
+			return context.Cause(ctx) // the items failed because we were cancelled
+		}
 		if !rep.OK() {
 			return &sluice.PrecheckError{Report: rep}
 		}

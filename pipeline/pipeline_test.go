@@ -550,3 +550,28 @@ func (s *progressSource) Run(ctx context.Context, _ sluice.Position, out source.
 	out.Progress(sluice.Progress{Table: id, Rows: 1000, Total: 1000, Done: true})
 	return nil
 }
+
+// slowPrecheckSource's precheck fails once its context is cancelled, as a
+// real one does when its connection attempt is interrupted.
+type slowPrecheckSource struct{ memSource }
+
+func (s *slowPrecheckSource) Precheck(ctx context.Context) []sluice.Check {
+	<-ctx.Done()
+	return []sluice.Check{{Item: "connect", Status: sluice.StatusFail, Cause: ctx.Err().Error()}}
+}
+
+// P3: cancelling during the precheck is a stop, not a precheck failure.
+func TestCancelDuringPrecheck(t *testing.T) {
+	p := newTest(t, Config{Source: &slowPrecheckSource{}, Sinks: []sink.Sink{&memSink{t: t}}})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := runBG(p, ctx)
+	waitFor(t, "prechecking", 5*time.Second, func() bool { return p.State() == StatePrechecking })
+	cancel()
+	err := <-done
+	if !errors.Is(err, context.Canceled) || errors.Is(err, sluice.ErrPrecheck) {
+		t.Fatalf("Run = %v, want context.Canceled", err)
+	}
+	if p.State() != StateStopped {
+		t.Fatalf("state %s, want stopped", p.State())
+	}
+}
