@@ -95,6 +95,14 @@ func TestBadInput(t *testing.T) {
 		err := runErr(t, cfg, nil)
 		mustContain(t, err, "server_id")
 	})
+	t.Run("missing privileges", func(t *testing.T) {
+		my.Exec(t, "", "CREATE USER IF NOT EXISTS 'ro'@'%' IDENTIFIED BY 'ro-pass'", "GRANT SELECT ON `"+db+"`.* TO 'ro'@'%'")
+		defer my.Exec(t, "", "DROP USER 'ro'@'%'")
+		cfg := config(my, db+".t")
+		cfg.User, cfg.Password = "ro", "ro-pass"
+		err := runErr(t, cfg, nil)
+		mustContain(t, err, "REPLICATION SLAVE", "GRANT REPLICATION SLAVE")
+	})
 	t.Run("purged position", func(t *testing.T) {
 		cfg := config(my, db+".t")
 		r := start(t, cfg, nil, nil)
@@ -191,4 +199,43 @@ func binlogExists(t *testing.T, my *testenv.MySQL, file string) bool {
 		}
 	}
 	return false
+}
+
+// TestPrecheckReport (P4): the report lists every item; a healthy setup
+// passes, and a failing item has a cause and a remedy.
+func TestPrecheckReport(t *testing.T) {
+	my := testenv.MariaDB(t)
+	db := my.CreateDatabase(t)
+	my.Exec(t, db, "CREATE TABLE `ok` (`id` INT PRIMARY KEY)", "CREATE TABLE `nokey` (`x` INT)", "CREATE TABLE `my` (`id` INT PRIMARY KEY) ENGINE=MyISAM")
+	src, err := mysql.New(config(my, db+".ok"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	rep := &sluice.Report{}
+	rep.Add(src.Precheck(context.Background())...)
+	if !rep.OK() {
+		t.Fatalf("healthy setup fails:\n%s", rep)
+	}
+	for _, item := range []string{"connect to", "log_bin", "binlog_format", "binlog_row_image", "server_id", "privilege REPLICATION SLAVE", "privilege SELECT", "table " + db + ".ok: primary key", "table " + db + ".ok: storage engine"} {
+		if !strings.Contains(rep.String(), item) {
+			t.Errorf("report lacks %q:\n%s", item, rep)
+		}
+	}
+	src2, _ := mysql.New(config(my, db+".*"))
+	defer src2.Close()
+	rep2 := &sluice.Report{}
+	rep2.Add(src2.Precheck(context.Background())...)
+	var keyFail, engineWarn bool
+	for _, c := range rep2.Checks {
+		if c.Item == "table "+db+".nokey: primary key" && c.Status == sluice.StatusFail && c.Cause != "" && c.Remedy != "" {
+			keyFail = true
+		}
+		if c.Item == "table "+db+".my: storage engine" && c.Status == sluice.StatusWarn {
+			engineWarn = true
+		}
+	}
+	if !keyFail || !engineWarn {
+		t.Errorf("want a key failure and an engine warning:\n%s", rep2)
+	}
 }
