@@ -628,6 +628,9 @@ func (s *Sink) sendGroup(ctx context.Context, g *partGroup) error {
 			err = fmt.Errorf("kafka sink: producing %d messages to topic %q partition %d: %w", end-g.acked, g.topic, g.partition, err)
 			var ke kafkago.Error
 			if errors.As(err, &ke) && !ke.Temporary() && ke != kafkago.NotLeaderForPartition && ke != kafkago.UnknownTopicOrPartition {
+				if ke == kafkago.MessageSizeTooLarge {
+					err = fmt.Errorf("%w (remedy: raise the topic's max.message.bytes and the broker's message.max.bytes, or lower BatchBytes below them)", err)
+				}
 				return sluice.Permanent(err)
 			}
 			return err
