@@ -80,7 +80,10 @@
 //
 // Schemas are built once per table version (a *sluice.Table) and
 // registered under TopicNameStrategy ("<topic>-key", "<topic>-value") or
-// RecordNameStrategy (the records' full names); ids are cached. The
+// RecordNameStrategy (the records' full names); ids are cached. SyncSchema
+// (sink.SchemaSyncer) registers the initial versions before the initial
+// sync, and Precheck asks the registry's compatibility endpoint whether
+// they would be accepted, without registering anything. The
 // encoder writes Avro binary directly from the row's neutral values (no
 // reflection, no maps per value); tests decode every record with
 // hamba/avro using the schema fetched from the registry by id. Nullable
