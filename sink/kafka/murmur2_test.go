@@ -1,6 +1,12 @@
 package kafka
 
-import "testing"
+import (
+	"math/rand/v2"
+	"testing"
+
+	kafkago "github.com/segmentio/kafka-go"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
 
 // The Java client's test vectors (org.apache.kafka.common.utils.UtilsTest
 // testMurmur2): key bytes → Utils.murmur2 as a signed int. Matching them
@@ -36,5 +42,32 @@ func TestPartitionForMatchesJavaFormula(t *testing.T) {
 	// "foobar" hashes negative: toPositive clears the sign bit (it is not abs).
 	if got := partitionFor([]byte("foobar"), 10); got != int32((-790332482&0x7fffffff)%10) {
 		t.Errorf("partitionFor(foobar, 10) = %d", got)
+	}
+}
+
+// Two independent Java-compatible implementations agree with ours on random
+// keys: kafka-go's Murmur2Balancer (consistent) and franz-go's KafkaHasher
+// (its port of the Java default partitioner's hash).
+func TestPartitionerAgreesWithOtherClients(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	franz := kgo.StickyKeyPartitioner(nil).ForTopic("t")
+	for i := 0; i < 2000; i++ {
+		key := make([]byte, r.IntN(40))
+		for j := range key {
+			key[j] = byte(r.Uint32())
+		}
+		n := 1 + r.IntN(64)
+		parts := make([]int, n)
+		for j := range parts {
+			parts[j] = j
+		}
+		want := kafkago.Murmur2Balancer{Consistent: true}.Balance(kafkago.Message{Key: key}, parts...)
+		got := int(partitionFor(key, n))
+		if got != want {
+			t.Fatalf("key %x, %d partitions: ours %d, kafka-go %d", key, n, got, want)
+		}
+		if f := franz.Partition(&kgo.Record{Key: key}, n); got != f {
+			t.Fatalf("key %x, %d partitions: ours %d, franz-go %d", key, n, got, f)
+		}
 	}
 }
