@@ -213,7 +213,7 @@ func TestSnapshotResume(t *testing.T) {
 
 	cfg := config(my, db+".t")
 	cfg.SnapshotWorkers = 2
-	out1 := &collector{failAt: 2500}
+	out1 := &collector{failAt: 2550} // mid-chunk (chunks are 100 rows)
 	r1 := start(t, cfg, nil, out1)
 	select {
 	case err := <-r1.done:
