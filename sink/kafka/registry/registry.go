@@ -229,9 +229,13 @@ func (c *Client) do(ctx context.Context, op, subject, method, path string, body 
 	if body != nil {
 		rd = bytes.NewReader(body)
 	}
+	what := op
+	if subject != "" {
+		what += " (subject " + strconv.Quote(subject) + ")"
+	}
 	req, err := http.NewRequestWithContext(ctx, method, c.base+path, rd)
 	if err != nil {
-		return fmt.Errorf("schema registry: %s: %w", op, err)
+		return fmt.Errorf("schema registry: %s: %w", what, err)
 	}
 	req.Header.Set("Accept", "application/vnd.schemaregistry.v1+json, application/json")
 	if body != nil {
@@ -243,12 +247,12 @@ func (c *Client) do(ctx context.Context, op, subject, method, path string, body 
 	resp, err := c.hc.Do(req)
 	if err != nil {
 		// url.Error holds the URL only; credentials are never in it.
-		return fmt.Errorf("schema registry: %s (subject %q): %w", op, subject, err)
+		return fmt.Errorf("schema registry: %s: %w", what, err)
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
 	if err != nil {
-		return fmt.Errorf("schema registry: %s (subject %q): reading the response: %w", op, subject, err)
+		return fmt.Errorf("schema registry: %s: reading the response: %w", what, err)
 	}
 	if resp.StatusCode/100 != 2 {
 		e := &Error{Op: op, Subject: subject, Status: resp.StatusCode}
@@ -267,7 +271,7 @@ func (c *Client) do(ctx context.Context, op, subject, method, path string, body 
 		return nil
 	}
 	if err := json.Unmarshal(data, out); err != nil {
-		return fmt.Errorf("schema registry: %s (subject %q): decoding the response: %w", op, subject, err)
+		return fmt.Errorf("schema registry: %s: decoding the response: %w", what, err)
 	}
 	return nil
 }
