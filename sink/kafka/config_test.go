@@ -13,6 +13,7 @@ import (
 	"github.com/sluicecdc/sluice/internal/testenv"
 	"github.com/sluicecdc/sluice/sink"
 	"github.com/sluicecdc/sluice/sink/kafka"
+	"github.com/sluicecdc/sluice/sink/kafka/registrytest"
 )
 
 func TestConfigValidate(t *testing.T) {
@@ -163,5 +164,32 @@ func TestSASLAndTLS(t *testing.T) {
 				t.Errorf("precheck with a wrong password: %v", checks)
 			}
 		})
+	}
+}
+
+// The registry over HTTPS with basic auth (Registry.TLS, Username/Password).
+func TestRegistryTLSAndAuth(t *testing.T) {
+	k := testenv.Kafka(t)
+	reg := registrytest.NewTLS()
+	defer reg.Close()
+	ctx := context.Background()
+	tb := topicsTable(t, "sec", "reg_tls")
+	write := func(tlsOK bool) error {
+		cfg := kafka.Config{Brokers: k.Brokers, ServerName: "regtls", Registry: kafka.RegistryConfig{URL: reg.URL()}}
+		if tlsOK {
+			cfg.Registry.TLS = reg.TLSConfig()
+		}
+		s, err := kafka.New(ctx, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		return s.Write(ctx, &sink.Batch{Changes: []sluice.Change{{Op: sluice.OpInsert, Table: tb, After: sluice.Row{int64(1), "x"}}}})
+	}
+	if err := write(false); err == nil || !strings.Contains(err.Error(), "certificate") {
+		t.Fatalf("without the CA: %v, want a certificate error", err)
+	}
+	if err := write(true); err != nil {
+		t.Fatalf("with Registry.TLS: %v", err)
 	}
 }

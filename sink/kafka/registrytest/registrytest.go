@@ -25,6 +25,8 @@
 package registrytest
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -58,6 +60,25 @@ func New() *Registry {
 	r := &Registry{ids: map[string]int{}, subjects: map[string][]int{}, compat: map[string]string{"": "BACKWARD"}, requests: map[string]int{}}
 	r.srv = httptest.NewServer(http.HandlerFunc(r.serve))
 	return r
+}
+
+// NewTLS starts a registry double serving HTTPS with a self-signed
+// certificate; TLSConfig returns a client configuration trusting it.
+func NewTLS() *Registry {
+	r := &Registry{ids: map[string]int{}, subjects: map[string][]int{}, compat: map[string]string{"": "BACKWARD"}, requests: map[string]int{}}
+	r.srv = httptest.NewTLSServer(http.HandlerFunc(r.serve))
+	return r
+}
+
+// TLSConfig returns a client TLS configuration trusting the server's
+// certificate (nil for a plain HTTP double).
+func (r *Registry) TLSConfig() *tls.Config {
+	if r.srv.TLS == nil {
+		return nil
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(r.srv.Certificate())
+	return &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
 }
 
 // NewWithAuth starts a registry double that requires HTTP basic auth.
