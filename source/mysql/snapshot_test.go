@@ -217,6 +217,7 @@ func TestSnapshotResume(t *testing.T) {
 	r1 := start(t, cfg, nil, out1)
 	select {
 	case err := <-r1.done:
+		r1.done <- err // for the cleanup's stop
 		if err == nil {
 			t.Fatal("first run ended without error")
 		}
