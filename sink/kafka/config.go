@@ -189,6 +189,9 @@ type Config struct {
 	// not exceed the broker's message.max.bytes. Default 1 MiB.
 	BatchBytes int
 	// BatchRecords bounds the records of one produce request. Default 10000.
+	// There is no linger setting: Write sends at once and returns when the
+	// brokers acknowledged; the pipeline's Batch settings (MaxChanges,
+	// MaxDelay) decide how many changes one Write carries.
 	BatchRecords int
 	// RetryWindow is how long Write keeps retrying a failing broker (with
 	// backoff, resuming each partition at its first unacknowledged message)
