@@ -35,8 +35,11 @@ type collector struct {
 var errStop = errors.New("collector: stop")
 
 func (c *collector) Emit(ch sluice.Change) error {
-	if c.delay > 0 {
-		time.Sleep(c.delay)
+	c.mu.Lock()
+	d := c.delay
+	c.mu.Unlock()
+	if d > 0 {
+		time.Sleep(d)
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
