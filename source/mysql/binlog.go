@@ -102,6 +102,9 @@ func (s *Source) stream(ctx context.Context, pos *position, out source.Emitter, 
 	if st.gset, err = gomysql.ParseGTIDSet(flavor, pos.GTID); err != nil {
 		return sluice.Permanent(fmt.Errorf("mysql source: GTID set %q: %w", pos.GTID, err))
 	}
+	if s.cfg.ResumeByGTID && pos.GTID != "" {
+		st.file, st.offset = "", 0 // StartSyncGTID; the fake rotate event gives the file
+	}
 	var failingSince time.Time
 	for {
 		progressed, err := st.session(ctx)

@@ -76,6 +76,11 @@ type Config struct {
 	// StartGTID gives the GTID set for StartGTID (MariaDB "0-1-100" or
 	// MySQL "uuid:1-100").
 	StartGTID string
+	// ResumeByGTID resumes from a position's GTID set instead of its binlog
+	// file and offset (for instance after a failover to a replica with other
+	// file names). The server needs GTIDs (MariaDB always has them; MySQL
+	// needs gtid_mode=ON).
+	ResumeByGTID bool
 	// HeartbeatPeriod asks the server for a heartbeat when the binlog is idle
 	// and emits an OpHeartbeat for it, so lag stays true (default 1s).
 	HeartbeatPeriod time.Duration

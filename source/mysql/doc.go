@@ -78,7 +78,8 @@
 // an idle binlog become OpHeartbeat with the current Time and Pos, so lag
 // stays true.
 //
-// Runs resume by file and offset (StartGTID starts from a GTID set). On a
+// Runs resume by file and offset, or by the position's GTID set with
+// Config.ResumeByGTID (after a failover); StartGTID starts from a GTID set. On a
 // dropped connection the source reconnects, within RetryWindow, at the last
 // transaction boundary and drops the changes of the interrupted transaction
 // it had already emitted, so a transaction is never skipped, split, or

@@ -166,7 +166,7 @@ func (s *Source) verify(ctx context.Context, pos *position) error {
 	if !rep.OK() {
 		return sluice.Permanent(fmt.Errorf("mysql source %s: %w", s.cfg.Addr, &sluice.PrecheckError{Report: rep}))
 	}
-	if pos != nil && pos.File != "" {
+	if pos != nil && pos.File != "" && !(s.cfg.ResumeByGTID && pos.GTID != "") {
 		files, err := s.binlogFiles(ctx)
 		if err != nil {
 			return err

@@ -234,3 +234,41 @@ func TestSelection(t *testing.T) {
 		}
 	}
 }
+
+// TestResumeByGTID (S1): a position resumes by its GTID set as exactly as by
+// file and offset.
+func TestResumeByGTID(t *testing.T) {
+	my := testenv.MariaDB(t)
+	db := my.CreateDatabase(t)
+	my.Exec(t, db, "CREATE TABLE `t` (`id` INT PRIMARY KEY)")
+	cfg := config(my, db+".t")
+	cfg.ResumeByGTID = true
+	r := start(t, cfg, nil, nil)
+	r.out.waitFor(t, "streaming", 30*time.Second, func(cs []sluice.Change) bool { return countOp(cs, sluice.OpHeartbeat) > 0 })
+	for i := 1; i <= 5; i++ {
+		my.Exec(t, db, fmt.Sprintf("INSERT INTO `t` VALUES (%d), (%d)", 2*i, 2*i+1))
+	}
+	cs := r.out.waitFor(t, "5 transactions", 30*time.Second, func(cs []sluice.Change) bool { return countOp(cs, sluice.OpInsert) >= 10 })
+	r.stop()
+	var pos sluice.Position
+	for _, c := range cs {
+		if c.Op == sluice.OpInsert && c.After[0] == int64(7) {
+			pos = c.Pos
+		}
+	}
+	if pos == nil || !strings.Contains(string(pos), `"gtid":"0-1-`) {
+		t.Fatalf("transaction 3 ends without a GTID position: %s", pos)
+	}
+	r2 := start(t, cfg, pos, nil)
+	r2.out.waitFor(t, "transactions 4 and 5", 30*time.Second, func(cs []sluice.Change) bool { return countOp(cs, sluice.OpInsert) >= 4 })
+	time.Sleep(200 * time.Millisecond)
+	var ids []any
+	for _, c := range r2.out.snapshot() {
+		if c.Op == sluice.OpInsert {
+			ids = append(ids, c.After[0])
+		}
+	}
+	if fmt.Sprint(ids) != "[8 9 10 11]" {
+		t.Fatalf("resumed by GTID: ids %v, want [8 9 10 11]", ids)
+	}
+}
