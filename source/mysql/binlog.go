@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	gomysql "github.com/go-mysql-org/go-mysql/mysql"
@@ -78,7 +79,17 @@ type streamer struct {
 	tableMap map[uint64]*tableDec
 	decs     map[*tableMeta]*tableDec
 	lastPos  time.Time
+
+	// watchdog: the connection is considered dead when no event arrived for
+	// stallAfter while the source was not blocked in Emit.
+	inEmit     atomic.Bool
+	lastActive atomic.Int64 // unix nanoseconds
 }
+
+// errStalled ends a binlog session whose connection went silent.
+var errStalled = errors.New("no binlog event or heartbeat received in time")
+
+func (st *streamer) stallAfter() time.Duration { return 3*st.s.cfg.HeartbeatPeriod + 5*time.Second }
 
 // stream follows the binlog from pos until ctx ends or a fatal error.
 func (s *Source) stream(ctx context.Context, pos *position, out source.Emitter, track func(*position)) error {
@@ -146,16 +157,17 @@ func (st *streamer) syncerConfig() replication.BinlogSyncerConfig {
 	}
 	port, _ := strconv.Atoi(portS)
 	return replication.BinlogSyncerConfig{
-		ServerID:         s.cfg.ServerID,
-		Flavor:           st.flavor,
-		Host:             host,
-		Port:             uint16(port),
-		User:             s.cfg.User,
-		Password:         s.cfg.Password,
-		TLSConfig:        s.cfg.TLS,
-		ParseTime:        true,
-		HeartbeatPeriod:  s.cfg.HeartbeatPeriod,
-		ReadTimeout:      3*s.cfg.HeartbeatPeriod + 5*time.Second,
+		ServerID:        s.cfg.ServerID,
+		Flavor:          st.flavor,
+		Host:            host,
+		Port:            uint16(port),
+		User:            s.cfg.User,
+		Password:        s.cfg.Password,
+		TLSConfig:       s.cfg.TLS,
+		ParseTime:       true,
+		HeartbeatPeriod: s.cfg.HeartbeatPeriod,
+		// No ReadTimeout: it would also fire while a slow sink blocks Emit
+		// (a paused pipeline); the session's watchdog detects dead links.
 		DisableRetrySync: true,
 		EventCacheCount:  eventCache, // bounded read-ahead (events are at most binlog_row_event_max_size, 8 KiB by default)
 		Logger:           quietLogger(s.cfg.Logger),
@@ -178,14 +190,39 @@ func (st *streamer) session(ctx context.Context) (progressed bool, err error) {
 	}
 	st.curFile = st.file
 	startOffset := st.offset
+	wctx, stop := context.WithCancel(ctx)
+	defer stop()
+	var stalled atomic.Bool
+	st.lastActive.Store(time.Now().UnixNano())
+	go func() {
+		tick := time.NewTicker(min(st.s.cfg.HeartbeatPeriod, time.Second))
+		defer tick.Stop()
+		for {
+			select {
+			case <-wctx.Done():
+				return
+			case <-tick.C:
+				idle := time.Since(time.Unix(0, st.lastActive.Load()))
+				if !st.inEmit.Load() && idle > st.stallAfter() {
+					stalled.Store(true)
+					stop()
+					return
+				}
+			}
+		}
+	}()
 	for {
-		ev, err := bs.GetEvent(ctx)
+		ev, err := bs.GetEvent(wctx)
 		if err != nil {
 			if ctx.Err() != nil {
 				return progressed, ctx.Err()
 			}
+			if stalled.Load() {
+				return progressed, fmt.Errorf("mysql source: binlog stream from %s: %w (%s)", st.s.cfg.Addr, errStalled, st.stallAfter())
+			}
 			return progressed, st.wrapStreamErr(err)
 		}
+		st.lastActive.Store(time.Now().UnixNano())
 		before := st.offset
 		if err := st.handle(ctx, ev); err != nil {
 			return progressed, err
@@ -405,7 +442,11 @@ func (st *streamer) emit(c sluice.Change) error {
 		st.txnEmitted++
 		return nil
 	}
-	if err := st.out.Emit(c); err != nil {
+	st.inEmit.Store(true)
+	err := st.out.Emit(c)
+	st.inEmit.Store(false)
+	st.lastActive.Store(time.Now().UnixNano())
+	if err != nil {
 		return err
 	}
 	if c.Op.IsRow() {

@@ -87,7 +87,10 @@
 // purged fails before anything is emitted with an error wrapping
 // source.ErrPositionLost that names the file and suggests a new snapshot.
 // Back-pressure: Emit blocks the reader; at most 1024 decoded events (each
-// at most binlog_row_event_max_size) wait in between.
+// at most binlog_row_event_max_size) wait in between. A connection is
+// declared dead when no event or server heartbeat arrived for 3 ×
+// HeartbeatPeriod + 5s while the source was not blocked in Emit, so a
+// paused or slow sink is never mistaken for a network failure.
 //
 // # Schema history (S3)
 //

@@ -166,6 +166,9 @@ func isTransient(err error) bool {
 	if err == nil || sluice.IsPermanent(err) {
 		return false
 	}
+	if errors.Is(err, errStalled) {
+		return true
+	}
 	var ne net.Error
 	if errors.As(err, &ne) {
 		return true

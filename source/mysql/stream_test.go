@@ -272,3 +272,44 @@ func TestResumeByGTID(t *testing.T) {
 		t.Fatalf("resumed by GTID: ids %v, want [8 9 10 11]", ids)
 	}
 }
+
+// TestSlowSink (S1, N3): Emit blocking far longer than the heartbeat period
+// (a paused pipeline) is back-pressure, not a dead connection: the source
+// neither fails nor repeats anything.
+func TestSlowSink(t *testing.T) {
+	my := testenv.MariaDB(t)
+	db := my.CreateDatabase(t)
+	my.Exec(t, db, "CREATE TABLE `t` (`id` INT PRIMARY KEY)")
+	cfg := config(my, db+".t")
+	cfg.StartMode = mysql.StartNow
+	cfg.RetryWindow = time.Second
+	out := &collector{}
+	r := start(t, cfg, nil, out)
+	out.waitFor(t, "streaming", 30*time.Second, func(cs []sluice.Change) bool { return countOp(cs, sluice.OpHeartbeat) > 0 })
+	out.mu.Lock()
+	out.delay = 7 * time.Second // longer than the stall detection (3 × 200ms + 5s)
+	out.mu.Unlock()
+	time.Sleep(300 * time.Millisecond) // let an Emit start blocking
+	out.mu.Lock()
+	out.delay = 0
+	out.mu.Unlock()
+	// 400 transactions (1,600 events) while Emit is still blocked: more
+	// than the decoded-event buffer, so the reader stalls too.
+	sqldb := my.DB(t, db)
+	for i := 1; i <= 400; i++ {
+		if _, err := sqldb.Exec(fmt.Sprintf("INSERT INTO `t` VALUES (%d)", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out.waitFor(t, "400 inserts after the stall", 30*time.Second, func(cs []sluice.Change) bool { return countOp(cs, sluice.OpInsert) >= 400 })
+	time.Sleep(500 * time.Millisecond)
+	if n := countOp(out.snapshot(), sluice.OpInsert); n != 400 {
+		t.Errorf("%d inserts, want 400", n)
+	}
+	select {
+	case err := <-r.done:
+		r.done <- err
+		t.Fatalf("Run ended during back-pressure: %v", err)
+	default:
+	}
+}
