@@ -125,7 +125,8 @@
 // and bitmasks are mapped through the members); JSON → compact sluice.JSON
 // (MariaDB's JSON, a LONGTEXT with a json_valid check, is recognised from
 // information_schema.CHECK_CONSTRAINTS or the DDL); GEOMETRY → WKB with
-// MySQL's 4-byte SRID prefix removed (Type.SRID is left 0). Zero dates
+// MySQL's 4-byte SRID prefix removed (Type.SRID from the column's declared
+// SRID, 0 if none). Zero dates
 // (and dates with a zero month or day) are NULL by default; ZeroDateKeep
 // gives sluice.Date{} and time.Time{}, ZeroDateError fails. Each column gets
 // a converter per table version; the hot path is a switch, no reflection or

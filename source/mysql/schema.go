@@ -390,6 +390,7 @@ func (r *schemaReader) load(ctx context.Context, id sluice.TableID) (*tableMeta,
 	if len(cols) == 0 {
 		return nil, nil
 	}
+	r.geometrySRIDs(ctx, id, cols)
 	key, err := r.primaryKey(ctx, id, cols)
 	if err != nil {
 		return nil, err
@@ -403,6 +404,41 @@ func (r *schemaReader) load(ctx context.Context, id sluice.TableID) (*tableMeta,
 		m = r.intern(m)
 	}
 	return m, nil
+}
+
+// geometrySRIDs sets Type.SRID of geometry columns declared with one
+// (MariaDB REF_SYSTEM_ID, MySQL 8 SRID attribute). Errors leave SRID 0.
+func (r *schemaReader) geometrySRIDs(ctx context.Context, id sluice.TableID, cols []sluice.Column) {
+	has := false
+	for _, c := range cols {
+		if c.Type.Kind == sluice.KindGeometry {
+			has = true
+		}
+	}
+	if !has {
+		return
+	}
+	set := func(q string) {
+		rows, err := r.db.QueryContext(ctx, q, id.Schema, id.Name)
+		if err != nil {
+			return
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var name string
+			var srid sql.NullInt64
+			if rows.Scan(&name, &srid) != nil || !srid.Valid {
+				continue
+			}
+			for i := range cols {
+				if cols[i].Name == name && cols[i].Type.Kind == sluice.KindGeometry {
+					cols[i].Type.SRID = int(srid.Int64)
+				}
+			}
+		}
+	}
+	set("SELECT COALESCE(NULLIF(F_GEOMETRY_COLUMN, ''), G_GEOMETRY_COLUMN), SRID FROM information_schema.GEOMETRY_COLUMNS WHERE F_TABLE_SCHEMA = ? AND F_TABLE_NAME = ?")
+	set("SELECT COLUMN_NAME, SRS_ID FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND SRS_ID IS NOT NULL")
 }
 
 func (r *schemaReader) primaryKey(ctx context.Context, id sluice.TableID, cols []sluice.Column) ([]int, error) {

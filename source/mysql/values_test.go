@@ -88,6 +88,7 @@ func fidelityColumns() []colCase {
 		{"st", "SET('x','y','z')", [2]string{"'x,z'", "''"}, [2]any{"x,z", ""}, sluice.KindSet},
 		{"js", "JSON", [2]string{`'{"a": [1, 2.5, "x"], "b" : null, "c": "😀"}'`, "'[]'"}, [2]any{sluice.JSON(`{"a":[1,2.5,"x"],"b":null,"c":"😀"}`), sluice.JSON(`[]`)}, sluice.KindJSON},
 		{"geo", "GEOMETRY", [2]string{"ST_GeomFromText('POINT(1 2)')", "ST_GeomFromText('POINT(-1.5 1e10)')"}, [2]any{wkbPoint(1, 2), wkbPoint(-1.5, 1e10)}, sluice.KindGeometry},
+		{"geo4326", "POINT REF_SYSTEM_ID=4326", [2]string{"ST_GeomFromText('POINT(10 20)', 4326)", "NULL"}, [2]any{wkbPoint(10, 20), nil}, sluice.KindGeometry},
 	}
 	frac := "123456"
 	for fsp := 0; fsp <= 6; fsp++ {
@@ -170,6 +171,9 @@ func TestValueFidelity(t *testing.T) {
 		if col.Name != c.name || col.Type.Kind != c.kind {
 			t.Errorf("column %d: got %s %s, want %s %s", i+1, col.Name, col.Type.Kind, c.name, c.kind)
 		}
+	}
+	if srid := table.Columns[table.ColumnIndex("geo4326")].Type.SRID; srid != 4326 {
+		t.Errorf("POINT REF_SYSTEM_ID=4326: Type.SRID = %d", srid)
 	}
 	if n := table.Columns[table.ColumnIndex("b1")].Native; n != "tinyint(1)" {
 		t.Errorf("TINYINT(1) native = %q", n)
