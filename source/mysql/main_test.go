@@ -3,6 +3,7 @@ package mysql_test
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"os"
 	"sync"
 	"testing"
@@ -94,6 +95,7 @@ func config(m *testenv.MySQL, tables ...string) mysql.Config {
 		Addr: m.Addr(), User: m.User, Password: m.Password,
 		Tables: tables, ServerID: 2000 + uint32(time.Now().UnixNano()%1000000),
 		HeartbeatPeriod: 200 * time.Millisecond, ChunkSize: 100, RetryWindow: 5 * time.Second,
+		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	}
 }
 
