@@ -1,6 +1,7 @@
 package mysql_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -145,5 +146,36 @@ func TestSchemaHistory(t *testing.T) {
 			break
 		}
 	}
-	_ = mysql.StartNow
+}
+
+// TestSchemaDrift (S3, P6): streaming from a user-given position with no
+// schema history, across a DDL that already happened, is detected and
+// stops with an error naming the table and the remedy, instead of
+// decoding rows with the wrong columns.
+func TestSchemaDrift(t *testing.T) {
+	my := testenv.MariaDB(t)
+	db := my.CreateDatabase(t)
+	my.Exec(t, db, "CREATE TABLE `t` (`id` INT PRIMARY KEY, `a` INT)")
+	var file string
+	var off uint32
+	var x, y any
+	if err := my.DB(t, "").QueryRow("SHOW MASTER STATUS").Scan(&file, &off, &x, &y); err != nil {
+		t.Fatal(err)
+	}
+	my.Exec(t, db, "INSERT INTO `t` VALUES (1, 1)", "ALTER TABLE `t` ADD COLUMN `b` INT")
+	cfg := config(my, db+".t")
+	cfg.StartMode, cfg.StartFile, cfg.StartOffset = mysql.StartFilePos, file, off
+	r := start(t, cfg, nil, nil)
+	select {
+	case err := <-r.done:
+		r.done <- err
+		if err == nil || !strings.Contains(err.Error(), db+".t") || !strings.Contains(err.Error(), "schema drift") || !strings.Contains(err.Error(), "re-snapshot") {
+			t.Fatalf("want a schema drift error naming the table and the remedy, got %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("no error")
+	}
+	if n := countOp(r.out.snapshot(), sluice.OpInsert); n != 0 {
+		t.Errorf("%d rows decoded with the wrong schema", n)
+	}
 }
