@@ -12,6 +12,7 @@ import (
 
 	"github.com/sluicecdc/sluice"
 	"github.com/sluicecdc/sluice/internal/testenv"
+	"github.com/sluicecdc/sluice/source/mysql"
 )
 
 type colCase struct {
@@ -232,4 +233,44 @@ func sameValue(a, b any) bool {
 		return ok && x.Equal(y) && x.Location() == time.UTC && y.Location() == time.UTC
 	}
 	return a == b
+}
+
+// TestZeroDatePolicies (S2): zero dates are NULL by default (TestValueFidelity),
+// kept as zero values with ZeroDateKeep — identically in snapshot and
+// binlog — and an error naming the column with ZeroDateError.
+func TestZeroDatePolicies(t *testing.T) {
+	my := testenv.MariaDB(t)
+	db := my.CreateDatabase(t)
+	my.Exec(t, db, "CREATE TABLE `z` (`id` INT PRIMARY KEY, `d` DATE, `dt` DATETIME(3), `ts` TIMESTAMP NULL)")
+	ins := func(id int) {
+		my.Exec(t, db, fmt.Sprintf("SET SESSION sql_mode = ''; INSERT INTO `z` VALUES (%d, '0000-00-00', '0000-00-00 00:00:00', '0000-00-00 00:00:00')", id))
+	}
+	ins(1)
+	cfg := config(my, db+".z")
+	cfg.ZeroDate = mysql.ZeroDateKeep
+	r := start(t, cfg, nil, nil)
+	r.out.waitFor(t, "snapshot row", 30*time.Second, func(cs []sluice.Change) bool { return countOp(cs, sluice.OpRead) == 1 })
+	ins(2)
+	cs := r.out.waitFor(t, "binlog row", 30*time.Second, func(cs []sluice.Change) bool { return countOp(cs, sluice.OpInsert) == 1 })
+	for _, c := range cs {
+		if !c.Op.IsRow() {
+			continue
+		}
+		if c.After[1] != (sluice.Date{}) || c.After[2] != (time.Time{}) || c.After[3] != (time.Time{}) {
+			t.Errorf("%s: ZeroDateKeep gave %#v", c.Op, c.After)
+		}
+	}
+	r.stop()
+
+	cfg.ZeroDate = mysql.ZeroDateError
+	r2 := start(t, cfg, nil, nil)
+	select {
+	case err := <-r2.done:
+		r2.done <- err
+		if err == nil || !strings.Contains(err.Error(), `"d"`) || !strings.Contains(err.Error(), "zero date") {
+			t.Fatalf("ZeroDateError: got %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("ZeroDateError: no error")
+	}
 }
