@@ -53,6 +53,10 @@ func (s *Source) openSnapshot(ctx context.Context, flavor string, ids []sluice.T
 		for i, id := range ids {
 			parts[i] = quoteTable(id) + " READ"
 		}
+		// Do not queue behind a long transaction for ever (the default
+		// lock_wait_timeout is a year): MariaDB then falls back to one
+		// unlocked snapshot, MySQL reports it.
+		lock.ExecContext(ctx, "SET SESSION lock_wait_timeout = 20") //nolint:errcheck // best effort
 		if _, lerr := lock.ExecContext(ctx, "LOCK TABLES "+strings.Join(parts, ", ")); lerr != nil {
 			if flavor != gomysql.MariaDBFlavor {
 				return nil, "", 0, "", fmt.Errorf("locking the selected tables briefly to open a consistent snapshot (grant LOCK TABLES): %w", s.connErr(lerr))
