@@ -253,3 +253,32 @@ func TestSnapshotResume(t *testing.T) {
 		t.Errorf("resumed snapshot read %d rows: want it to continue, not start over", reads2)
 	}
 }
+
+// TestSnapshotWithoutLockPrivilege (S5): on MariaDB without LOCK TABLES
+// the snapshot falls back to one unlocked consistent-snapshot transaction
+// and binlog_snapshot_file/position; with writers running, the target
+// still ends equal to the source.
+func TestSnapshotWithoutLockPrivilege(t *testing.T) {
+	my := testenv.MariaDB(t)
+	db := my.CreateDatabase(t)
+	fillTable(t, my, db, 3000)
+	my.Exec(t, "", "CREATE USER IF NOT EXISTS 'nolock'@'%' IDENTIFIED BY 'nolock-pass'",
+		"GRANT SELECT ON `"+db+"`.* TO 'nolock'@'%'",
+		"GRANT REPLICATION SLAVE, BINLOG MONITOR ON *.* TO 'nolock'@'%'")
+	defer my.Exec(t, "", "DROP USER 'nolock'@'%'")
+	sqldb := my.DB(t, db)
+	ctx, stop := context.WithCancel(context.Background())
+	w := writer(ctx, sqldb, "`t`", 5, 3000)
+	time.Sleep(100 * time.Millisecond)
+	cfg := config(my, db+".t")
+	cfg.User, cfg.Password = "nolock", "nolock-pass"
+	cfg.SnapshotWorkers = 3
+	r := start(t, cfg, nil, nil)
+	r.out.waitFor(t, "streaming", 60*time.Second, func(cs []sluice.Change) bool { return countOp(cs, sluice.OpUpdate)+countOp(cs, sluice.OpInsert) > 0 })
+	time.Sleep(200 * time.Millisecond)
+	stop()
+	w.Wait()
+	tg := newTarget()
+	applied := 0
+	converge(t, r.out, tg, &applied, sqldb, "`t`")
+}
