@@ -24,6 +24,9 @@
 //   - Updates and deletes carry the key in Before and the new row in After.
 //   - Resume: a new source started from a saved Pos delivers exactly the
 //     transactions after it, none lost, none repeated (S1, P2).
+//   - A primary-key change is one OpUpdate with the old key in Before and
+//     the new one in After; a 5,000-row transaction arrives whole, with a
+//     single Pos on its last change (S1, N3).
 //   - Values: each TypeCase's literal arrives as its Want value, identically
 //     from the snapshot and from the stream (S2).
 //   - Heartbeat: an idle source emits OpHeartbeat within HeartbeatWithin (P5).
@@ -83,6 +86,7 @@ func Run(t *testing.T, h Harness) {
 	}
 	t.Run("SnapshotThenStream", func(t *testing.T) { testSnapshotThenStream(t, h) })
 	t.Run("Resume", func(t *testing.T) { testResume(t, h) })
+	t.Run("KeyChangeAndLargeTransaction", func(t *testing.T) { testKeyChangeAndLarge(t, h) })
 	t.Run("Values", func(t *testing.T) { testValues(t, h) })
 	t.Run("Heartbeat", func(t *testing.T) { testHeartbeat(t, h) })
 }
@@ -353,6 +357,43 @@ func testResume(t *testing.T, h Harness) {
 	want := []int64{8, 9, 10, 11, 12, 13, 14, 15}
 	if !reflect.DeepEqual(ids, want) {
 		t.Fatalf("after resuming from the end of transaction 3: ids %v, want %v (no loss, no repeat)", ids, want)
+	}
+}
+
+func testKeyChangeAndLarge(t *testing.T, h Harness) {
+	kv(h, t, "kc")
+	tbl := h.Table("kc")
+	h.Exec(t, fmt.Sprintf("INSERT INTO %s (id, v) VALUES (1, 'one')", tbl))
+	r := start(t, h, nil, "kc")
+	r.out.WaitFor(t, "the snapshot row", h.Timeout, func(cs []sluice.Change) bool { return len(rowChanges(cs)) == 1 })
+	h.Exec(t, fmt.Sprintf("UPDATE %s SET id = 2 WHERE id = 1", tbl))
+	const n = 5000
+	var stmts []string
+	for i := 0; i < n; i += 500 {
+		var vals []string
+		for j := i; j < i+500; j++ {
+			vals = append(vals, fmt.Sprintf("(%d, 'r%d')", 1000+j, j))
+		}
+		stmts = append(stmts, fmt.Sprintf("INSERT INTO %s (id, v) VALUES %s", tbl, strings.Join(vals, ", ")))
+	}
+	h.Exec(t, stmts...)
+	cs := r.out.WaitFor(t, "the key change and the large transaction", h.Timeout, func(cs []sluice.Change) bool { return len(rowChanges(cs)) >= n+2 })
+	rows := rowChanges(cs)
+	u := rows[1]
+	if u.Op != sluice.OpUpdate || u.Before == nil || idOf(u.Before) != 1 || idOf(u.After) != 2 {
+		t.Fatalf("key change: got %s before=%v after=%v, want an update from id 1 to id 2", u.Op, u.Before, u.After)
+	}
+	big := rows[2:]
+	if len(big) != n {
+		t.Fatalf("large transaction: %d rows, want %d", len(big), n)
+	}
+	for i, c := range big {
+		if c.Op != sluice.OpInsert || idOf(c.After) != int64(1000+i) {
+			t.Fatalf("large transaction row %d: %s id %d, want insert id %d", i, c.Op, idOf(c.After), 1000+i)
+		}
+		if (c.Pos != nil) != (i == n-1) {
+			t.Fatalf("large transaction row %d: Pos set = %v (only the last change may carry it)", i, c.Pos != nil)
+		}
 	}
 }
 
