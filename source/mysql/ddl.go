@@ -263,7 +263,6 @@ func (st *streamer) createMeta(id sluice.TableID, s *ast.CreateTableStmt) (*tabl
 					for i := range cols {
 						if strings.EqualFold(cols[i].Name, cn.Name.Name.O) && cols[i].Type.Kind == sluice.KindString {
 							cols[i].Type = sluice.Type{Kind: sluice.KindJSON}
-							css[i] = ""
 						}
 					}
 				}

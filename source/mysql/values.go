@@ -238,12 +238,19 @@ func (c *conv) fromBinlog(v any) (any, error) {
 			return sb.String(), nil
 		}
 	case sluice.KindJSON:
+		var b []byte
 		switch x := v.(type) {
 		case string:
-			return compactJSON([]byte(x))
+			b = []byte(x)
 		case []byte:
-			return compactJSON(x)
+			b = x
+		default:
+			return nil, c.bad(v)
 		}
+		if c.latin1 { // MariaDB JSON declared on a latin1 LONGTEXT
+			b = []byte(latin1ToUTF8(b))
+		}
+		return compactJSON(b)
 	case sluice.KindGeometry:
 		if x, ok := v.([]byte); ok {
 			return stripSRID(x), nil
