@@ -39,7 +39,8 @@
 //     segment. Workers take segments and read them in keyset chunks
 //     (WHERE key > last ORDER BY key LIMIT ChunkSize, composite keys as an
 //     OR of prefixes — never OFFSET) with the binary protocol, so FLOAT
-//     values are exact. Memory is bounded by ChunkSize × (N+1) rows.
+//     values are exact. A chunk ends at ChunkSize rows or ChunkBytes bytes,
+//     whichever comes first, so memory stays near ChunkBytes × (2N+1).
 //  5. One goroutine emits the chunks as OpRead changes; the last row of
 //     each chunk carries a Pos holding P, the table schemas at P, and every
 //     segment's progress (last key emitted, done). Progress per table goes
