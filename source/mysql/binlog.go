@@ -82,8 +82,8 @@ type streamer struct {
 
 	// watchdog: the connection is considered dead when no event arrived for
 	// stallAfter while the source was not blocked in Emit.
-	inEmit     atomic.Bool
-	lastActive atomic.Int64 // unix nanoseconds
+	inEmit   atomic.Bool
+	activity atomic.Uint64 // bumped per event received and per Emit
 }
 
 // errStalled ends a binlog session whose connection went silent.
@@ -193,17 +193,18 @@ func (st *streamer) session(ctx context.Context) (progressed bool, err error) {
 	wctx, stop := context.WithCancel(ctx)
 	defer stop()
 	var stalled atomic.Bool
-	st.lastActive.Store(time.Now().UnixNano())
 	go func() {
 		tick := time.NewTicker(min(st.s.cfg.HeartbeatPeriod, time.Second))
 		defer tick.Stop()
+		seen, since := st.activity.Load(), time.Now()
 		for {
 			select {
 			case <-wctx.Done():
 				return
-			case <-tick.C:
-				idle := time.Since(time.Unix(0, st.lastActive.Load()))
-				if !st.inEmit.Load() && idle > st.stallAfter() {
+			case now := <-tick.C:
+				if a := st.activity.Load(); a != seen || st.inEmit.Load() {
+					seen, since = a, now
+				} else if now.Sub(since) > st.stallAfter() {
 					stalled.Store(true)
 					stop()
 					return
@@ -222,7 +223,7 @@ func (st *streamer) session(ctx context.Context) (progressed bool, err error) {
 			}
 			return progressed, st.wrapStreamErr(err)
 		}
-		st.lastActive.Store(time.Now().UnixNano())
+		st.activity.Add(1)
 		before := st.offset
 		if err := st.handle(ctx, ev); err != nil {
 			return progressed, err
@@ -445,7 +446,7 @@ func (st *streamer) emit(c sluice.Change) error {
 	st.inEmit.Store(true)
 	err := st.out.Emit(c)
 	st.inEmit.Store(false)
-	st.lastActive.Store(time.Now().UnixNano())
+	st.activity.Add(1)
 	if err != nil {
 		return err
 	}
