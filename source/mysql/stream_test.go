@@ -313,3 +313,40 @@ func TestSlowSink(t *testing.T) {
 	default:
 	}
 }
+
+// TestStartModes (S1): StartFilePos and StartGTID begin exactly after the
+// given position.
+func TestStartModes(t *testing.T) {
+	my := testenv.MariaDB(t)
+	db := my.CreateDatabase(t)
+	my.Exec(t, db, "CREATE TABLE `t` (`id` INT PRIMARY KEY)", "INSERT INTO `t` VALUES (1)")
+	sqldb := my.DB(t, "")
+	var file string
+	var off uint32
+	var x, y any
+	if err := sqldb.QueryRow("SHOW MASTER STATUS").Scan(&file, &off, &x, &y); err != nil {
+		t.Fatal(err)
+	}
+	var gtid string
+	if err := sqldb.QueryRow("SELECT @@gtid_binlog_pos").Scan(&gtid); err != nil {
+		t.Fatal(err)
+	}
+	my.Exec(t, db, "INSERT INTO `t` VALUES (2)", "INSERT INTO `t` VALUES (3)")
+	for _, mode := range []mysql.StartMode{mysql.StartFilePos, mysql.StartGTID} {
+		cfg := config(my, db+".t")
+		cfg.StartMode, cfg.StartFile, cfg.StartOffset, cfg.StartGTID = mode, file, off, gtid
+		r := start(t, cfg, nil, nil)
+		r.out.waitFor(t, "2 inserts", 30*time.Second, func(cs []sluice.Change) bool { return countOp(cs, sluice.OpInsert) >= 2 })
+		time.Sleep(200 * time.Millisecond)
+		var ids []any
+		for _, c := range r.out.snapshot() {
+			if c.Op.IsRow() {
+				ids = append(ids, c.After[0])
+			}
+		}
+		if fmt.Sprint(ids) != "[2 3]" {
+			t.Errorf("start mode %d: rows %v, want [2 3]", mode, ids)
+		}
+		r.stop()
+	}
+}
