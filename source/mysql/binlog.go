@@ -346,7 +346,7 @@ func (st *streamer) tableMapEvent(ctx context.Context, e *replication.TableMapEv
 	}
 	d := st.decs[m]
 	if d == nil {
-		d = &tableDec{meta: m, convs: newConvs(m, st.s.cfg.ZeroDate)}
+		d = &tableDec{meta: m, convs: newConvs(m, st.s.cfg.ZeroDate, st.flavor)}
 		st.decs[m] = d
 	}
 	st.tableMap[e.TableID] = d

@@ -125,7 +125,9 @@
 // host's zone matters); YEAR → int64; ENUM/SET → their text (binlog indexes
 // and bitmasks are mapped through the members); JSON → compact sluice.JSON
 // (MariaDB's JSON, a LONGTEXT with a json_valid check, is recognised from
-// information_schema.CHECK_CONSTRAINTS or the DDL); GEOMETRY → WKB with
+// information_schema.CHECK_CONSTRAINTS or the DDL; MySQL's binary JSON is
+// canonicalised — sorted keys, shortest numbers — because the server's text
+// and go-mysql's decoding of the binary form order and print differently); GEOMETRY → WKB with
 // MySQL's 4-byte SRID prefix removed (Type.SRID from the column's declared
 // SRID, 0 if none). Zero dates
 // (and dates with a zero month or day) are NULL by default; ZeroDateKeep

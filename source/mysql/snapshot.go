@@ -216,7 +216,7 @@ func (s *Source) runSnapshot(ctx context.Context, resume *position, out source.E
 	}
 	s.cfg.Logger.Info("mysql source: snapshot opened", "tables", len(r.metas), "workers", r.workers, "binlog_file", r.start.File, "binlog_pos", r.start.Offset, "resumed", resume != nil)
 	for _, m := range r.metas {
-		r.convs = append(r.convs, newConvs(m, s.cfg.ZeroDate))
+		r.convs = append(r.convs, newConvs(m, s.cfg.ZeroDate, flavor))
 	}
 	if err := r.read(ctx, conns, out, track); err != nil {
 		return err

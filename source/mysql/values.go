@@ -5,10 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	gomysql "github.com/go-mysql-org/go-mysql/mysql"
 
 	"github.com/sluicecdc/sluice"
 )
@@ -28,12 +31,16 @@ type conv struct {
 	fixedLen int // BINARY(n): pad binlog values to n bytes
 	members  []string
 	zero     ZeroDate
+	// canonJSON canonicalises JSON (MySQL: the server prints binary JSON
+	// with its own key order and number forms, go-mysql with others).
+	canonJSON bool
 }
 
-func newConvs(m *tableMeta, zero ZeroDate) []conv {
+func newConvs(m *tableMeta, zero ZeroDate, flavor string) []conv {
 	cs := make([]conv, len(m.t.Columns))
 	for i, c := range m.t.Columns {
-		cv := conv{name: c.Name, kind: c.Type.Kind, bits: c.Type.Bits, members: c.Type.Members, zero: zero}
+		cv := conv{name: c.Name, kind: c.Type.Kind, bits: c.Type.Bits, members: c.Type.Members, zero: zero,
+			canonJSON: flavor == gomysql.MySQLFlavor && c.Type.Kind == sluice.KindJSON && strings.EqualFold(c.Native, "json")}
 		cv.latin1 = m.charsets[i] == "latin1"
 		if c.Type.Kind == sluice.KindBytes && c.Type.Fixed {
 			cv.fixedLen = c.Type.Length
@@ -112,6 +119,9 @@ func (c *conv) fromSnapshot(v any) (any, error) {
 		}
 	case sluice.KindJSON:
 		if x, ok := v.([]byte); ok {
+			if c.canonJSON {
+				return canonicalJSON(x)
+			}
 			return compactJSON(x)
 		}
 	case sluice.KindGeometry:
@@ -249,6 +259,9 @@ func (c *conv) fromBinlog(v any) (any, error) {
 		}
 		if c.latin1 { // MariaDB JSON declared on a latin1 LONGTEXT
 			b = []byte(latin1ToUTF8(b))
+		}
+		if c.canonJSON {
+			return canonicalJSON(b)
 		}
 		return compactJSON(b)
 	case sluice.KindGeometry:
@@ -388,6 +401,78 @@ func compactJSON(b []byte) (any, error) {
 		return nil, fmt.Errorf("invalid JSON document: %w", err)
 	}
 	return sluice.JSON(buf.Bytes()), nil
+}
+
+// canonicalJSON renders a document compactly with object keys sorted,
+// strings escaped only where JSON requires it, integers as written and
+// other numbers in Go's shortest float64 form, so that MySQL's text output
+// and go-mysql's decoding of binary JSON give the same bytes.
+func canonicalJSON(b []byte) (any, error) {
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.UseNumber()
+	var v any
+	if err := d.Decode(&v); err != nil {
+		return nil, fmt.Errorf("invalid JSON document: %w", err)
+	}
+	var buf bytes.Buffer
+	buf.Grow(len(b))
+	writeCanon(&buf, v)
+	return sluice.JSON(buf.Bytes()), nil
+}
+
+func writeCanon(buf *bytes.Buffer, v any) {
+	switch x := v.(type) {
+	case map[string]any:
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		buf.WriteByte('{')
+		for i, k := range keys {
+			if i > 0 {
+				buf.WriteByte(',')
+			}
+			writeCanonString(buf, k)
+			buf.WriteByte(':')
+			writeCanon(buf, x[k])
+		}
+		buf.WriteByte('}')
+	case []any:
+		buf.WriteByte('[')
+		for i, e := range x {
+			if i > 0 {
+				buf.WriteByte(',')
+			}
+			writeCanon(buf, e)
+		}
+		buf.WriteByte(']')
+	case string:
+		writeCanonString(buf, x)
+	case json.Number:
+		s := string(x)
+		if strings.ContainsAny(s, ".eE") {
+			if f, err := strconv.ParseFloat(s, 64); err == nil {
+				s = strconv.FormatFloat(f, 'g', -1, 64)
+			}
+		}
+		buf.WriteString(s)
+	case bool:
+		if x {
+			buf.WriteString("true")
+		} else {
+			buf.WriteString("false")
+		}
+	default:
+		buf.WriteString("null")
+	}
+}
+
+func writeCanonString(buf *bytes.Buffer, s string) {
+	e := json.NewEncoder(buf)
+	e.SetEscapeHTML(false)
+	e.Encode(s)                 //nolint:errcheck // a string always encodes
+	buf.Truncate(buf.Len() - 1) // Encode's newline
 }
 
 // stripSRID removes MySQL's 4-byte little-endian SRID prefix from a stored

@@ -62,3 +62,23 @@ func FuzzLatin1(f *testing.F) {
 		}
 	})
 }
+
+// TestCanonicalJSON (S2): MySQL's text rendering of a JSON document and
+// go-mysql's rendering of its binary form canonicalise to the same bytes.
+func TestCanonicalJSON(t *testing.T) {
+	pairs := [][2]string{
+		{`{"b": 1, "a": [2.5, 5.0, "<&>"], "cc": {"y": null, "x": true}}`, `{"a":[2.5,5,"\u003c\u0026\u003e"],"b":1,"cc":{"x":true,"y":null}}`},
+		{`{"big": 18446744073709551615, "e": 1e300}`, `{"e":1e+300,"big":18446744073709551615}`},
+		{`"😀 \" \\"`, `"😀 \" \\"`},
+	}
+	for _, p := range pairs {
+		a, err1 := canonicalJSON([]byte(p[0]))
+		b, err2 := canonicalJSON([]byte(p[1]))
+		if err1 != nil || err2 != nil || string(a.(sluice.JSON)) != string(b.(sluice.JSON)) {
+			t.Errorf("%s -> %s, %s -> %s (%v %v)", p[0], a, p[1], b, err1, err2)
+		}
+	}
+	if _, err := canonicalJSON([]byte(`{"a":`)); err == nil {
+		t.Error("invalid JSON accepted")
+	}
+}
