@@ -86,6 +86,12 @@ type streamer struct {
 	activity atomic.Uint64 // bumped per event received and per Emit
 }
 
+// errTransient marks a server error that a reconnect may cure.
+type errTransient struct{ err error }
+
+func (e errTransient) Error() string { return e.err.Error() }
+func (e errTransient) Unwrap() error { return e.err }
+
 // errStalled ends a binlog session whose connection went silent.
 var errStalled = errors.New("no binlog event or heartbeat received in time")
 
@@ -244,6 +250,9 @@ func (st *streamer) wrapStreamErr(err error) error {
 			}
 			return sluice.Permanent(fmt.Errorf("mysql source: %w: %s is no longer on %s (%s); start without a checkpoint to take a new snapshot",
 				source.ErrPositionLost, where, st.s.cfg.Addr, me.Message))
+		}
+		if transientCode(me.Code) {
+			return fmt.Errorf("mysql source: binlog stream from %s: %w", st.s.cfg.Addr, errTransient{err})
 		}
 		if me.Code == 1045 {
 			return sluice.Permanent(fmt.Errorf("mysql source: binlog connection to %s as %q: access denied: %w", st.s.cfg.Addr, st.s.cfg.User, err))

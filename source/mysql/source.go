@@ -166,7 +166,8 @@ func isTransient(err error) bool {
 	if err == nil || sluice.IsPermanent(err) {
 		return false
 	}
-	if errors.Is(err, errStalled) {
+	var et errTransient
+	if errors.Is(err, errStalled) || errors.As(err, &et) {
 		return true
 	}
 	var ne net.Error
@@ -175,11 +176,22 @@ func isTransient(err error) bool {
 	}
 	var me *driver.MySQLError
 	if errors.As(err, &me) {
-		return false
+		return transientCode(me.Number)
 	}
 	s := err.Error()
 	return errors.Is(err, driver.ErrInvalidConn) || strings.Contains(s, "connection refused") || strings.Contains(s, "EOF") ||
 		strings.Contains(s, "broken pipe") || strings.Contains(s, "connection reset") || strings.Contains(s, "bad connection") || strings.Contains(s, "i/o timeout")
+}
+
+// transientCode reports whether a server error code means "try again":
+// server shutting down, connection killed, too many connections, network
+// read/write errors.
+func transientCode(code uint16) bool {
+	switch code {
+	case 1040, 1053, 1077, 1152, 1158, 1159, 1160, 1161, 1927, 2006, 2013:
+		return true
+	}
+	return false
 }
 
 // retryPolicy is the policy for connection failures.
