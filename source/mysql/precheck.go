@@ -161,6 +161,11 @@ func (s *Source) verify(ctx context.Context, pos *position) error {
 		if roles && strings.HasPrefix(c.Item, "privilege") && c.Status == sluice.StatusFail {
 			c.Status = sluice.StatusWarn // privileges may come from a role SHOW GRANTS does not expand: let the server decide
 		}
+		if pos != nil && c.Status == sluice.StatusFail && (strings.HasSuffix(c.Item, ": exists") || c.Item == "table selection") {
+			// Resuming: a selected table may have been dropped since the
+			// position (its DROP is still ahead in the binlog).
+			c.Status = sluice.StatusWarn
+		}
 		rep.Add(c)
 	}
 	if !rep.OK() {
