@@ -140,6 +140,23 @@ func toKeyVal(v any) keyVal {
 	return keyVal{T: "s", S: fmt.Sprint(v)}
 }
 
+// keyValOf is toKeyVal for a key column of kind: zero dates (NULL or the
+// zero value, as the ZeroDate policy delivers them) become MySQL's zero
+// literal again, so the next chunk starts after them.
+func keyValOf(v any, kind sluice.Kind) keyVal {
+	switch kind {
+	case sluice.KindDate:
+		if v == nil {
+			return keyVal{T: "s", S: "0000-00-00"}
+		}
+	case sluice.KindDateTime, sluice.KindTimestamp:
+		if t, ok := v.(time.Time); v == nil || (ok && t.IsZero()) {
+			return keyVal{T: "s", S: "0000-00-00 00:00:00"}
+		}
+	}
+	return toKeyVal(v)
+}
+
 func (k keyVal) arg() any {
 	switch k.T {
 	case "i":

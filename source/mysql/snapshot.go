@@ -509,7 +509,7 @@ func (r *snapRun) readSegment(ctx context.Context, c *sql.Conn, j segJob, result
 			lr := ch.rows[n-1]
 			last = make([]keyVal, len(m.t.Key))
 			for i, k := range m.t.Key {
-				last[i] = toKeyVal(lr[k])
+				last[i] = keyValOf(lr[k], m.t.Columns[k].Type.Kind)
 			}
 			ch.last = last
 		}
