@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 	"strings"
 	"sync"
 	"time"
@@ -507,9 +508,13 @@ func (r *snapRun) readSegment(ctx context.Context, c *sql.Conn, j segJob, result
 		ch.done = len(ch.rows) < limit && !cut
 		if n := len(ch.rows); n > 0 {
 			lr := ch.rows[n-1]
+			prev := last
 			last = make([]keyVal, len(m.t.Key))
 			for i, k := range m.t.Key {
 				last[i] = keyValOf(lr[k], m.t.Columns[k].Type.Kind)
+			}
+			if !ch.done && reflect.DeepEqual(prev, last) {
+				return sluice.Permanent(fmt.Errorf("table %s: the snapshot cannot page past key %v (a key value is not representable, such as a date with a zero month); name other key columns in Config.Keys", m.t.ID, last))
 			}
 			ch.last = last
 		}
