@@ -123,6 +123,7 @@ func (s *Source) stream(ctx context.Context, pos *position, out source.Emitter, 
 		st.file, st.offset = "", 0 // StartSyncGTID; the fake rotate event gives the file
 	}
 	var failingSince time.Time
+	backoff := 200 * time.Millisecond
 	for {
 		progressed, err := st.session(ctx)
 		if ctx.Err() != nil {
@@ -133,6 +134,7 @@ func (s *Source) stream(ctx context.Context, pos *position, out source.Emitter, 
 		}
 		if progressed || failingSince.IsZero() {
 			failingSince = time.Now()
+			backoff = 200 * time.Millisecond
 		}
 		if time.Since(failingSince) > s.cfg.RetryWindow {
 			return sluice.Permanent(fmt.Errorf("mysql source: binlog connection to %s failing since %s (retry window %s): %w",
@@ -150,8 +152,9 @@ func (s *Source) stream(ctx context.Context, pos *position, out source.Emitter, 
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-time.After(500 * time.Millisecond):
+		case <-time.After(backoff):
 		}
+		backoff = min(2*backoff, 5*time.Second)
 	}
 }
 
