@@ -350,3 +350,34 @@ func TestStartModes(t *testing.T) {
 		r.stop()
 	}
 }
+
+// TestServerGone (P6): a server that stays away longer than RetryWindow
+// ends Run with a clear error naming the server and the window.
+func TestServerGone(t *testing.T) {
+	srv := testenv.NewMariaDB(t, testenv.MariaDBOptions{})
+	my := srv.MySQL()
+	db := my.CreateDatabase(t)
+	my.Exec(t, db, "CREATE TABLE `t` (`id` INT PRIMARY KEY)")
+	cfg := config(my, db+".t")
+	cfg.StartMode = mysql.StartNow
+	cfg.RetryWindow = 2 * time.Second
+	r := start(t, cfg, nil, nil)
+	r.out.waitFor(t, "streaming", 30*time.Second, func(cs []sluice.Change) bool { return countOp(cs, sluice.OpHeartbeat) > 0 })
+	stopped := time.Now()
+	if err := srv.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Start(context.Background()) }) // for the database cleanup
+	select {
+	case err := <-r.done:
+		r.done <- err
+		if err == nil || !strings.Contains(err.Error(), my.Addr()) || !strings.Contains(err.Error(), "retry window 2s") {
+			t.Fatalf("want a failure naming the server and the window, got %v", err)
+		}
+		if d := time.Since(stopped); d < 2*time.Second {
+			t.Errorf("gave up after %s, inside the retry window", d)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("Run did not give up")
+	}
+}
