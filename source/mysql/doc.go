@@ -150,15 +150,22 @@
 //
 // # Limitations
 //
-// Every Position carries the tracked schemas (compact JSON, roughly 50
-// bytes a column), so positions grow with the number of selected columns.
-// MySQL 8 partial JSON updates (binlog_row_value_options=PARTIAL_JSON) are
-// not decoded. Compressed MySQL transactions (TransactionPayloadEvent) are
-// unpacked.
-// Tables added to a running selection by pattern are streamed from their
-// CREATE TABLE (no snapshot is taken for a table that already exists but
-// starts matching later). Column character sets other than utf8mb4/utf8mb3/
-// ascii/latin1 fail the precheck. Snapshot handoff, streaming and DDL
-// tracking are tested against MariaDB 10.11; the MySQL code paths (SHOW
-// MASTER STATUS under the lock, binary JSON) are untested here.
+//   - Every Position carries the tracked schemas (compact JSON, roughly 50
+//     bytes a column), so positions grow with the number of selected columns.
+//   - The selection is static: a table that starts matching later (a changed
+//     Config.Tables, or a pattern match created before the start position) is
+//     streamed with its current schema and no snapshot; a table created by
+//     CREATE TABLE in the stream is tracked from its DDL.
+//   - DDL the TiDB parser rejects (some MariaDB-only syntax such as CREATE OR
+//     REPLACE, spatial column types) falls back to the table's current
+//     schema, which is right unless later DDL already changed it.
+//   - A DDL on a table whose interrupted snapshot is resumed, between the
+//     crash and the restart, fails the resume with a request to re-snapshot.
+//   - MySQL 8 partial JSON updates (binlog_row_value_options=PARTIAL_JSON)
+//     are not decoded; compressed MySQL transactions are unpacked.
+//   - Column character sets other than utf8mb4, utf8mb3, ascii and latin1
+//     fail the precheck.
+//   - Snapshot handoff, streaming and DDL tracking are tested against
+//     MariaDB 10.11; the MySQL-only paths (SHOW MASTER STATUS under the lock,
+//     binary JSON) are untested here.
 package mysql
