@@ -1,10 +1,3 @@
-// Package transform defines the Transform contract and, in later files, the
-// built-in transforms (name mapping, row filters, operation selection, type
-// mapping).
-//
-// A Transform is bound once per table version (Bind), which does all the
-// name and type work; the returned Mapper then rewrites that version's
-// changes with no string work per row.
 package transform
 
 import "github.com/sluicecdc/sluice"
