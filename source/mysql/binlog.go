@@ -382,15 +382,15 @@ func (st *streamer) rows(h *replication.EventHeader, e *replication.RowsEvent) e
 	}
 	ts := time.Unix(int64(h.Timestamp), 0).UTC()
 	var op sluice.Op
-	switch e.Type() {
-	case replication.EnumRowsEventTypeInsert:
+	switch h.EventType {
+	case replication.WRITE_ROWS_EVENTv0, replication.WRITE_ROWS_EVENTv1, replication.WRITE_ROWS_EVENTv2, replication.MARIADB_WRITE_ROWS_COMPRESSED_EVENT_V1:
 		op = sluice.OpInsert
-	case replication.EnumRowsEventTypeUpdate:
+	case replication.UPDATE_ROWS_EVENTv0, replication.UPDATE_ROWS_EVENTv1, replication.UPDATE_ROWS_EVENTv2, replication.MARIADB_UPDATE_ROWS_COMPRESSED_EVENT_V1:
 		op = sluice.OpUpdate
-	case replication.EnumRowsEventTypeDelete:
+	case replication.DELETE_ROWS_EVENTv0, replication.DELETE_ROWS_EVENTv1, replication.DELETE_ROWS_EVENTv2, replication.MARIADB_DELETE_ROWS_COMPRESSED_EVENT_V1:
 		op = sluice.OpDelete
 	default:
-		return nil
+		return sluice.Permanent(fmt.Errorf("mysql source: table %s: unsupported rows event %s (partial JSON updates? set binlog_row_value_options = '')", d.meta.t.ID, h.EventType))
 	}
 	if h.ServerID != st.originID || st.origin == "" {
 		st.originID, st.origin = h.ServerID, strconv.FormatUint(uint64(h.ServerID), 10)
@@ -429,6 +429,20 @@ func (st *streamer) rows(h *replication.EventHeader, e *replication.RowsEvent) e
 				return sluice.Permanent(err)
 			}
 			c.Before, c.After, c.Size = r1, r2, n1+n2
+		}
+		if i+step < len(e.Rows) {
+			// Not the event's last row, so not the transaction's last
+			// change: emit it now instead of holding it back (no copy).
+			if st.hasHeld {
+				if err := st.emit(st.held); err != nil {
+					return err
+				}
+				st.hasHeld = false
+			}
+			if err := st.emit(c); err != nil {
+				return err
+			}
+			continue
 		}
 		if err := st.push(c); err != nil {
 			return err
