@@ -11,7 +11,7 @@ import (
 
 type nopEmitter struct{ n int }
 
-func (e *nopEmitter) Emit(sluice.Change) error  { e.n++; return nil }
+func (e *nopEmitter) Emit(sluice.Change) error { e.n++; return nil }
 func (e *nopEmitter) Progress(sluice.Progress) {}
 
 // BenchmarkBinlogRows measures the source's own work per binlog row (the
