@@ -298,13 +298,14 @@ func (s *MariaDBServer) Start(ctx context.Context) error {
 	cmd := exec.Command(s.mysqld, args...)
 	cmd.Env = s.env
 	cmd.Dir = s.dir
-	p, err := startProc(cmd, s.logPath, syscall.SIGKILL)
+	what := fmt.Sprintf("MariaDB on port %d", s.port)
+	p, err := startProc(cmd, what, s.logPath, syscall.SIGKILL)
 	if err != nil {
 		return err
 	}
 	s.p = p
 	root := s.conn.RootDSN("")
-	err = waitReady(ctx, p, fmt.Sprintf("MariaDB on port %d", s.port), s.logPath, func(ctx context.Context) error {
+	err = waitReady(ctx, p, what, s.logPath, func(ctx context.Context) error {
 		d, err := sql.Open("mysql", root)
 		if err != nil {
 			return err

@@ -344,13 +344,14 @@ func (s *PostgresServer) Start(ctx context.Context) error {
 	cmd.Dir = s.dir
 	cmd.Env = append(os.Environ(), "LC_ALL=C")
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: s.cred}
-	p, err := startProc(cmd, s.logPath, syscall.SIGQUIT)
+	what := fmt.Sprintf("PostgreSQL on port %d", s.port)
+	p, err := startProc(cmd, what, s.logPath, syscall.SIGQUIT)
 	if err != nil {
 		return err
 	}
 	s.p = p
 	connString := s.conn.ConnString("")
-	err = waitReady(ctx, p, fmt.Sprintf("PostgreSQL on port %d", s.port), s.logPath, func(ctx context.Context) error {
+	err = waitReady(ctx, p, what, s.logPath, func(ctx context.Context) error {
 		c, err := pgx.Connect(ctx, connString)
 		if err != nil {
 			return err

@@ -10,9 +10,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -146,15 +148,50 @@ func tail(path string, n int) string {
 
 // proc is one running server process.
 type proc struct {
-	cmd  *exec.Cmd
-	done chan struct{} // closed when the process has exited
-	err  error         // exit status; valid after done is closed
-	log  *os.File
+	cmd      *exec.Cmd
+	what     string
+	logPath  string
+	done     chan struct{} // closed when the process has exited
+	err      error         // exit status; valid after done is closed
+	stopping atomic.Bool   // set when testenv itself stops the process
+	ready    atomic.Bool   // set once the server accepted connections
+}
+
+// spawnReq asks the spawner to start a command.
+type spawnReq struct {
+	cmd *exec.Cmd
+	err chan error
+}
+
+var (
+	spawnOnce sync.Once
+	spawnCh   chan spawnReq
+)
+
+// spawn starts cmd from one goroutine locked to its OS thread for the
+// life of the process: Linux sends the parent-death signal when the
+// creating thread exits, so a thread that exits could kill a server in the
+// middle of the tests.
+func spawn(cmd *exec.Cmd) error {
+	spawnOnce.Do(func() {
+		spawnCh = make(chan spawnReq)
+		go func() {
+			runtime.LockOSThread() // never unlocked: this thread lives as long as the process
+			for r := range spawnCh {
+				r.err <- r.cmd.Start()
+			}
+		}()
+	})
+	r := spawnReq{cmd: cmd, err: make(chan error, 1)}
+	spawnCh <- r
+	return <-r.err
 }
 
 // startProc starts cmd with its output appended to logPath. The process
-// gets deathSig when this process dies, so servers never outlive tests.
-func startProc(cmd *exec.Cmd, logPath string, deathSig syscall.Signal) (*proc, error) {
+// gets deathSig when this process dies, so servers never outlive tests. If
+// the process exits without testenv stopping it (a server crash), the tail
+// of its log is printed to stderr.
+func startProc(cmd *exec.Cmd, what, logPath string, deathSig syscall.Signal) (*proc, error) {
 	lf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("testenv: opening log %s: %w", logPath, err)
@@ -166,14 +203,17 @@ func startProc(cmd *exec.Cmd, logPath string, deathSig syscall.Signal) (*proc, e
 	}
 	cmd.SysProcAttr.Setpgid = true
 	cmd.SysProcAttr.Pdeathsig = deathSig
-	if err := cmd.Start(); err != nil {
+	if err := spawn(cmd); err != nil {
 		lf.Close()
 		return nil, fmt.Errorf("testenv: starting %s: %w", cmd.Path, err)
 	}
-	p := &proc{cmd: cmd, done: make(chan struct{}), log: lf}
+	p := &proc{cmd: cmd, what: what, logPath: logPath, done: make(chan struct{})}
 	go func() {
 		p.err = cmd.Wait()
 		lf.Close()
+		if p.ready.Load() && !p.stopping.Load() {
+			fmt.Fprintf(os.Stderr, "testenv: %s exited unexpectedly (%v); last lines of %s:\n%s\n", what, p.err, logPath, tail(logPath, 80))
+		}
 		close(p.done)
 	}()
 	return p, nil
@@ -192,6 +232,7 @@ func (p *proc) exited() bool {
 // stop sends sig and waits up to grace for the process to exit, then kills
 // it.
 func (p *proc) stop(sig syscall.Signal, grace time.Duration) error {
+	p.stopping.Store(true)
 	if p.exited() {
 		return nil
 	}
@@ -217,6 +258,7 @@ func waitReady(ctx context.Context, p *proc, what, logPath string, ready func(co
 		last = ready(cctx)
 		cancel()
 		if last == nil {
+			p.ready.Store(true)
 			return nil
 		}
 		select {
