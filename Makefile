@@ -7,7 +7,7 @@
 #   make lint    gofmt, go vet, staticcheck only
 #   make deps    install missing Debian packages (as root) and Go modules
 #
-# Variables: TESTFLAGS (extra `go test` flags, e.g. TESTFLAGS=-count=1 or
+# Variables: TESTFLAGS (extra `go test` flags; default -count=1 so results are never cached; e.g.
 # TESTFLAGS='-run TestX'), TEST_TIMEOUT (per `go test` run, default 15m),
 # DEMO_ARGS (extra flags for the demo program), BENCH_ARGS (for ./bench),
 # BENCHTIME (go test -benchtime, default 1s).
@@ -17,7 +17,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := test
 
 GO           ?= go
-TESTFLAGS    ?=
+TESTFLAGS    ?= -count=1
 TEST_TIMEOUT ?= 15m
 DEMO_ARGS    ?=
 BENCH_ARGS   ?=
