@@ -475,30 +475,11 @@ func (s *Sink) sameKey(cd *codec, before, after sluice.Row) bool {
 		if sluice.IsUnchanged(b) {
 			continue
 		}
-		if !valueEqual(a, b) {
+		if !sluice.Equal(a, b) {
 			return false
 		}
 	}
 	return true
-}
-
-// valueEqual compares two values of one kind's representation.
-func valueEqual(a, b any) bool {
-	switch x := a.(type) {
-	case []byte:
-		y, ok := b.([]byte)
-		return ok && bytes.Equal(x, y)
-	case sluice.JSON:
-		y, ok := b.(sluice.JSON)
-		return ok && bytes.Equal(x, y)
-	case sluice.Geometry:
-		y, ok := b.(sluice.Geometry)
-		return ok && bytes.Equal(x, y)
-	case time.Time:
-		y, ok := b.(time.Time)
-		return ok && x.Equal(y)
-	}
-	return a == b
 }
 
 // add appends one message: the key of keyRow (nil for a truncate), the

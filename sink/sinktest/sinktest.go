@@ -19,7 +19,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"math"
 	"reflect"
 	"slices"
 	"strings"
@@ -250,18 +249,6 @@ func Equal(typ sluice.Type, a, b any) bool {
 		x, ok1 := a.(time.Time)
 		y, ok2 := b.(time.Time)
 		return ok1 && ok2 && x.Equal(y)
-	case sluice.KindBytes:
-		x, ok1 := a.([]byte)
-		y, ok2 := b.([]byte)
-		return ok1 && ok2 && bytes.Equal(x, y)
-	case sluice.KindGeometry:
-		x, ok1 := a.(sluice.Geometry)
-		y, ok2 := b.(sluice.Geometry)
-		return ok1 && ok2 && bytes.Equal(x, y)
-	case sluice.KindFloat64:
-		x, ok1 := a.(float64)
-		y, ok2 := b.(float64)
-		return ok1 && ok2 && (x == y || math.IsNaN(x) && math.IsNaN(y))
 	}
-	return reflect.TypeOf(a) == reflect.TypeOf(b) && a == b
+	return sluice.Equal(a, b)
 }

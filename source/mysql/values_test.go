@@ -1,7 +1,6 @@
 package mysql_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/binary"
 	"fmt"
@@ -195,7 +194,7 @@ func TestValueFidelity(t *testing.T) {
 				if src > 100 {
 					how = "binlog"
 				}
-				if !sameValue(got, want) {
+				if !sluice.Equal(got, want) {
 					t.Errorf("%s row %d column %s (%s): got %#v (%T), want %#v (%T)", how, base, c.name, c.typ, short(got), got, short(want), want)
 				}
 			}
@@ -215,24 +214,6 @@ func short(v any) any {
 		}
 	}
 	return v
-}
-
-func sameValue(a, b any) bool {
-	switch x := a.(type) {
-	case []byte:
-		y, ok := b.([]byte)
-		return ok && bytes.Equal(x, y)
-	case sluice.JSON:
-		y, ok := b.(sluice.JSON)
-		return ok && bytes.Equal(x, y)
-	case sluice.Geometry:
-		y, ok := b.(sluice.Geometry)
-		return ok && bytes.Equal(x, y)
-	case time.Time:
-		y, ok := b.(time.Time)
-		return ok && x.Equal(y) && x.Location() == time.UTC && y.Location() == time.UTC
-	}
-	return a == b
 }
 
 // TestZeroDatePolicies (S2): zero dates are NULL by default (TestValueFidelity),

@@ -33,7 +33,6 @@
 package sourcetest
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"reflect"
@@ -436,7 +435,7 @@ func testValues(t *testing.T, h Harness) {
 		}
 		for i, tc := range h.Types {
 			got := c.After[i+1]
-			if !Equal(got, tc.Want) {
+			if !sluice.Equal(got, tc.Want) {
 				t.Errorf("%s: %s %s: got %#v (%T), want %#v (%T)", c.Op, tc.SQLType, tc.Literal, got, got, tc.Want, tc.Want)
 			}
 		}
@@ -461,29 +460,4 @@ func testHeartbeat(t *testing.T, h Harness) {
 			t.Errorf("heartbeat Time %s is not current", c.Time)
 		}
 	}
-}
-
-// Equal compares two values of the Kind representations: byte slices by
-// content, times by instant and location, everything else with ==.
-func Equal(a, b any) bool {
-	switch x := a.(type) {
-	case []byte:
-		y, ok := b.([]byte)
-		return ok && bytes.Equal(x, y)
-	case sluice.JSON:
-		y, ok := b.(sluice.JSON)
-		return ok && bytes.Equal(x, y)
-	case sluice.Geometry:
-		y, ok := b.(sluice.Geometry)
-		return ok && bytes.Equal(x, y)
-	case time.Time:
-		y, ok := b.(time.Time)
-		return ok && x.Equal(y) && x.Location() == y.Location()
-	case nil:
-		return b == nil
-	}
-	if reflect.TypeOf(a) != reflect.TypeOf(b) || !reflect.TypeOf(a).Comparable() {
-		return false
-	}
-	return a == b
 }
