@@ -2,6 +2,8 @@ package pipeline
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -207,4 +209,31 @@ func (s *stats) get() Stats {
 		st.Snapshot = append(st.Snapshot, tp)
 	}
 	return st
+}
+
+// String renders the stats on one line for people: during the initial sync
+// the progress of each table with its ETA, afterwards the rates and the lag,
+// and any failing sink.
+func (s Stats) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "[%s] ", s.State)
+	if s.State == StateInitialSync {
+		for _, t := range s.Snapshot {
+			if t.Done {
+				fmt.Fprintf(&b, "%s ✓ %d rows  ", t.Table.Name, t.Rows)
+				continue
+			}
+			fmt.Fprintf(&b, "%s %.0f%% (%d/%d, ETA %s)  ", t.Table.Name, t.Percent, t.Rows, t.Total, t.ETA.Round(100*time.Millisecond))
+		}
+		fmt.Fprintf(&b, "| %.0f rows/s", s.RowsPerSec)
+	} else {
+		fmt.Fprintf(&b, "%.0f changes/s, %.0f txns/s, %.1f KiB/s, lag %d ms, total %d changes",
+			s.ChangesPerSec, s.TxnsPerSec, s.BytesPerSec/1024, s.Lag.Milliseconds(), s.Changes)
+	}
+	for i, k := range s.Sinks {
+		if k.Failing {
+			fmt.Fprintf(&b, " | sink %d failing since %s: %s", i, k.FailingSince.Format(time.TimeOnly), k.LastError)
+		}
+	}
+	return b.String()
 }

@@ -144,34 +144,15 @@ func Replicate(ctx context.Context, o Options) error {
 		select {
 		case err := <-done:
 			if o.Print != nil {
-				fmt.Fprintln(o.Print, status(p.Stats()))
+				fmt.Fprintln(o.Print, p.Stats())
 			}
 			return err
 		case <-t.C:
 			if o.Print != nil {
-				fmt.Fprintln(o.Print, status(p.Stats()))
+				fmt.Fprintln(o.Print, p.Stats())
 			}
 		}
 	}
-}
-
-func status(st pipeline.Stats) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "[%s] ", st.State)
-	if st.State == pipeline.StateInitialSync {
-		for _, t := range st.Snapshot {
-			fmt.Fprintf(&b, "%s %d/%d  ", t.Table.Name, t.Rows, t.Total)
-		}
-		fmt.Fprintf(&b, "| %.0f rows/s", st.RowsPerSec)
-		return b.String()
-	}
-	fmt.Fprintf(&b, "%.0f changes/s, %.0f txns/s, lag %d ms, total %d changes", st.ChangesPerSec, st.TxnsPerSec, st.Lag.Milliseconds(), st.Changes)
-	for i, s := range st.Sinks {
-		if s.Failing {
-			fmt.Fprintf(&b, " | sink %d failing since %s: %s", i, s.FailingSince.Format(time.TimeOnly), s.LastError)
-		}
-	}
-	return b.String()
 }
 
 func runDemo(ctx context.Context, logger *slog.Logger, duration time.Duration, orders int) error {
@@ -191,20 +172,12 @@ func runDemo(ctx context.Context, logger *slog.Logger, duration time.Duration, o
 	m, kc := my.MySQL(), kb.Kafka()
 	fmt.Printf("MariaDB on %s, Kafka on %s, registry on %s\n", m.Addr(), strings.Join(kc.Brokers, ","), reg.URL())
 
-	db, err := sql.Open("mysql", m.RootDSN(""))
+	root, err := sql.Open("mysql", m.RootDSN(""))
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	db.SetMaxOpenConns(1)
-	for _, q := range append([]string{"CREATE DATABASE shop", "USE shop"}, workload.Schema...) {
-		if _, err := db.ExecContext(ctx, q); err != nil {
-			return err
-		}
-	}
-	customers, products := orders/10+1, 500
-	fmt.Printf("Seeding shop: %d customers, %d products, %d orders...\n", customers, products, orders)
-	if err := workload.Seed(ctx, db, customers, products, orders); err != nil {
+	defer root.Close()
+	if err := workload.Create(ctx, root, "shop"); err != nil {
 		return err
 	}
 	shop, err := sql.Open("mysql", m.RootDSN("shop"))
@@ -212,6 +185,11 @@ func runDemo(ctx context.Context, logger *slog.Logger, duration time.Duration, o
 		return err
 	}
 	defer shop.Close()
+	customers, products := orders/10+1, 500
+	fmt.Printf("Seeding shop: %d customers, %d products, %d orders...\n", customers, products, orders)
+	if err := workload.Seed(ctx, shop, customers, products, orders); err != nil {
+		return err
+	}
 	writers := workload.StartWriters(ctx, shop, 2, 50, int64(orders), customers, products)
 
 	sinkCfg := kafka.Config{Brokers: kc.Brokers, ServerName: "demo", Tombstones: true, Registry: kafka.RegistryConfig{URL: reg.URL()}}

@@ -105,37 +105,12 @@ func replicate(ctx context.Context, logger *slog.Logger, name string, src mysql.
 	for {
 		select {
 		case err := <-done:
-			fmt.Println(status(p.Stats()))
+			fmt.Println(p.Stats())
 			return err
 		case <-t.C:
-			fmt.Println(status(p.Stats()))
+			fmt.Println(p.Stats())
 		}
 	}
-}
-
-// status renders one line of pipeline state.
-func status(st pipeline.Stats) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "[%s] ", st.State)
-	if st.State == pipeline.StateInitialSync {
-		for _, t := range st.Snapshot {
-			if t.Done {
-				fmt.Fprintf(&b, "%s ✓ %d rows  ", t.Table.Name, t.Rows)
-				continue
-			}
-			fmt.Fprintf(&b, "%s %.0f%% (%d/%d, ETA %s)  ", t.Table.Name, t.Percent, t.Rows, t.Total, t.ETA.Round(100*time.Millisecond))
-		}
-		fmt.Fprintf(&b, "| %.0f rows/s", st.RowsPerSec)
-		return b.String()
-	}
-	fmt.Fprintf(&b, "%.0f changes/s, %.0f txns/s, %.1f KiB/s, lag %d ms, total %d changes",
-		st.ChangesPerSec, st.TxnsPerSec, st.BytesPerSec/1024, st.Lag.Milliseconds(), st.Changes)
-	for i, s := range st.Sinks {
-		if s.Failing {
-			fmt.Fprintf(&b, " | sink %d failing since %s: %s", i, s.FailingSince.Format(time.TimeOnly), s.LastError)
-		}
-	}
-	return b.String()
 }
 
 func runDemo(ctx context.Context, logger *slog.Logger, duration time.Duration, orders int) error {
@@ -153,25 +128,12 @@ func runDemo(ctx context.Context, logger *slog.Logger, duration time.Duration, o
 	m, pc := my.MySQL(), pg.Postgres()
 	fmt.Printf("MariaDB on %s, PostgreSQL on %s\n", m.Addr(), pc.Addr())
 
-	db, err := sql.Open("mysql", m.RootDSN(""))
+	root, err := sql.Open("mysql", m.RootDSN(""))
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	for _, q := range []string{"CREATE DATABASE shop", "USE shop"} {
-		if _, err := db.ExecContext(ctx, q); err != nil {
-			return err
-		}
-	}
-	db.SetMaxOpenConns(1) // USE applies per connection: keep to the one
-	for _, q := range workload.Schema {
-		if _, err := db.ExecContext(ctx, q); err != nil {
-			return err
-		}
-	}
-	customers, products := orders/10+1, 2000
-	fmt.Printf("Seeding shop: %d customers, %d products, %d orders, %d order items...\n", customers, products, orders, 2*orders)
-	if err := workload.Seed(ctx, db, customers, products, orders); err != nil {
+	defer root.Close()
+	if err := workload.Create(ctx, root, "shop"); err != nil {
 		return err
 	}
 	shop, err := sql.Open("mysql", m.RootDSN("shop"))
@@ -179,6 +141,11 @@ func runDemo(ctx context.Context, logger *slog.Logger, duration time.Duration, o
 		return err
 	}
 	defer shop.Close()
+	customers, products := orders/10+1, 2000
+	fmt.Printf("Seeding shop: %d customers, %d products, %d orders, %d order items...\n", customers, products, orders, 2*orders)
+	if err := workload.Seed(ctx, shop, customers, products, orders); err != nil {
+		return err
+	}
 	fmt.Println("Starting 4 writers (inserts, updates, deletes, key changes) on the source...")
 	writers := workload.StartWriters(ctx, shop, 4, 50, int64(orders), customers, products)
 

@@ -54,6 +54,22 @@ var Schema = []string{
 	) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`,
 }
 
+// Create creates database name with the shop tables, through db (any
+// database selected; root privileges).
+func Create(ctx context.Context, db *sql.DB, name string) error {
+	conn, err := db.Conn(ctx) // USE applies to one connection
+	if err != nil {
+		return fmt.Errorf("workload: %w", err)
+	}
+	defer conn.Close()
+	for _, q := range append([]string{"CREATE DATABASE `" + name + "`", "USE `" + name + "`"}, Schema...) {
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("workload: creating the shop: %w", err)
+		}
+	}
+	return nil
+}
+
 // Tables lists the shop tables in creation order.
 var Tables = []string{"customers", "products", "orders", "order_items"}
 
