@@ -23,7 +23,7 @@ func main() {
 	if mysqlpg.IsChild() {
 		os.Exit(mysqlpg.Child())
 	}
-	only := flag.String("only", "", "comma-separated scenarios to run (mysqlsource, mysqlpg); default all")
+	only := flag.String("only", "", "comma-separated scenarios to run (pipeline, mysqlsource, mysqlpg); default all")
 	rows := flag.Int("rows", 0, "rows for the load scenarios (default: the issue's sizes)")
 	changes := flag.Int("changes", 0, "mysqlpg: backlog of row changes for the catch-up (default 1,000,000)")
 	liveFor := flag.Duration("live", 0, "mysqlpg: duration of the live sysbench run (default 30s)")
@@ -43,6 +43,7 @@ func main() {
 		}
 		fmt.Printf("(%s took %s)\n\n", name, time.Since(start).Round(time.Second))
 	}
+	scenario("pipeline", pipelineOverhead)
 	scenario("mysqlsource", func() error {
 		return mysqlsource.RunWith(ctx, os.Stdout, mysqlsource.Options{Rows: *rows / 2})
 	})
