@@ -10,7 +10,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -151,16 +150,11 @@ func (m *MySQL) CreateDatabase(t testing.TB) string {
 // Stop, Kill and Start keep its data directory and port, to simulate
 // outages; Close removes it.
 type MariaDBServer struct {
-	mu      sync.Mutex
-	dir     string
-	mysqld  string
-	args    []string
-	env     []string
-	port    int
-	logPath string
-	p       *proc
-	conn    *MySQL
-	closed  bool
+	server
+	mysqld string
+	args   []string
+	env    []string
+	conn   *MySQL
 }
 
 // StartMariaDB initialises a data directory with mariadb-install-db and
@@ -181,7 +175,8 @@ func StartMariaDB(ctx context.Context, o MariaDBOptions) (*MariaDBServer, error)
 	if err != nil {
 		return nil, err
 	}
-	s := &MariaDBServer{dir: dir, mysqld: mysqld, logPath: filepath.Join(dir, "error.log")}
+	s := &MariaDBServer{server: server{kind: "MariaDB", stopSig: syscall.SIGTERM, killSig: syscall.SIGKILL,
+		dir: dir, logPath: filepath.Join(dir, "error.log")}, mysqld: mysqld}
 	ok := false
 	defer func() {
 		if !ok {
@@ -276,14 +271,6 @@ func (s *MariaDBServer) MySQL() *MySQL {
 }
 
 // Dir returns the server's temporary directory: data/ (the datadir with
-// the binlogs), error.log, mysql.sock.
-func (s *MariaDBServer) Dir() string { return s.dir }
-
-// LogPath returns the server's error log.
-func (s *MariaDBServer) LogPath() string { return s.logPath }
-
-// Start starts the stopped server again with the same data directory and
-// port and waits until it accepts connections. Starting a running server
 // does nothing.
 func (s *MariaDBServer) Start(ctx context.Context) error {
 	s.mu.Lock()
@@ -318,45 +305,4 @@ func (s *MariaDBServer) Start(ctx context.Context) error {
 		return err
 	}
 	return nil
-}
-
-// Stop shuts the server down cleanly (SIGTERM) and waits for it to exit.
-func (s *MariaDBServer) Stop() error { return s.halt(syscall.SIGTERM) }
-
-// Kill kills the server (SIGKILL), as a crash would, and waits for it to
-// exit. Start recovers it.
-func (s *MariaDBServer) Kill() error { return s.halt(syscall.SIGKILL) }
-
-func (s *MariaDBServer) halt(sig syscall.Signal) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.p == nil || s.p.exited() {
-		return ErrNotRunning
-	}
-	return s.p.stop(sig, time.Minute)
-}
-
-// Close stops the server and removes its directory.
-func (s *MariaDBServer) Close() error {
-	s.closeKeep(false)
-	return nil
-}
-
-// closeKeep stops the server and removes its directory unless keep.
-func (s *MariaDBServer) closeKeep(keep bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return
-	}
-	s.closed = true
-	if s.p != nil {
-		_ = s.p.stop(syscall.SIGTERM, 30*time.Second)
-	}
-	if keep {
-		markKept(s.dir)
-		fmt.Fprintf(os.Stderr, "testenv: kept MariaDB data and logs in %s\n", s.dir)
-		return
-	}
-	os.RemoveAll(s.dir)
 }

@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -163,16 +162,11 @@ func (p *PostgresConn) dropDatabase(name string) error {
 // Start keep its data directory and port, to simulate outages; Close
 // removes it.
 type PostgresServer struct {
-	mu       sync.Mutex
-	dir      string
+	server
 	postgres string
 	args     []string
 	cred     *syscall.Credential
-	port     int
-	logPath  string
-	p        *proc
 	conn     *PostgresConn
-	closed   bool
 }
 
 // pgBinDir finds the directory holding initdb and postgres.
@@ -244,7 +238,8 @@ func StartPostgres(ctx context.Context, o PostgresOptions) (*PostgresServer, err
 	if err != nil {
 		return nil, err
 	}
-	s := &PostgresServer{dir: dir, postgres: filepath.Join(bin, "postgres"), cred: cred, logPath: filepath.Join(dir, "postgres.log")}
+	s := &PostgresServer{server: server{kind: "PostgreSQL", stopSig: syscall.SIGINT, killSig: syscall.SIGQUIT,
+		dir: dir, logPath: filepath.Join(dir, "postgres.log")}, postgres: filepath.Join(bin, "postgres"), cred: cred}
 	ok := false
 	defer func() {
 		if !ok {
@@ -322,14 +317,6 @@ func (s *PostgresServer) Postgres() *PostgresConn {
 }
 
 // Dir returns the server's temporary directory: data/, postgres.log and
-// the Unix socket.
-func (s *PostgresServer) Dir() string { return s.dir }
-
-// LogPath returns the server's log.
-func (s *PostgresServer) LogPath() string { return s.logPath }
-
-// Start starts the stopped server again with the same data directory and
-// port and waits until it accepts connections. Starting a running server
 // does nothing.
 func (s *PostgresServer) Start(ctx context.Context) error {
 	s.mu.Lock()
@@ -366,46 +353,6 @@ func (s *PostgresServer) Start(ctx context.Context) error {
 }
 
 // Stop shuts the server down (fast shutdown, SIGINT: sessions are ended)
-// and waits for it to exit.
-func (s *PostgresServer) Stop() error { return s.halt(syscall.SIGINT) }
-
-// Kill shuts the server down without a checkpoint (immediate shutdown,
-// SIGQUIT), as a crash would, and waits for it to exit. Start recovers it.
-func (s *PostgresServer) Kill() error { return s.halt(syscall.SIGQUIT) }
-
-func (s *PostgresServer) halt(sig syscall.Signal) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.p == nil || s.p.exited() {
-		return ErrNotRunning
-	}
-	return s.p.stop(sig, time.Minute)
-}
-
-// Close stops the server and removes its directory.
-func (s *PostgresServer) Close() error {
-	s.closeKeep(false)
-	return nil
-}
-
-// closeKeep stops the server and removes its directory unless keep.
-func (s *PostgresServer) closeKeep(keep bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return
-	}
-	s.closed = true
-	if s.p != nil {
-		_ = s.p.stop(syscall.SIGINT, 30*time.Second)
-	}
-	if keep {
-		markKept(s.dir)
-		fmt.Fprintf(os.Stderr, "testenv: kept PostgreSQL data and logs in %s\n", s.dir)
-		return
-	}
-	os.RemoveAll(s.dir)
-}
 
 var sharedPG lazy[*PostgresServer]
 

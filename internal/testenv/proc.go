@@ -278,3 +278,67 @@ func portInUse(logPath string) bool {
 
 // randomSecret returns a random alphanumeric password.
 func randomSecret() string { return "Sl" + rand.Text()[:20] }
+
+// server is what MariaDBServer and PostgresServer share: a server process
+// with a data directory, a port and a log, stopped with its own signals.
+type server struct {
+	kind             string         // "MariaDB", "PostgreSQL": for messages
+	stopSig, killSig syscall.Signal // clean shutdown; crash-like shutdown
+
+	mu      sync.Mutex
+	dir     string
+	port    int
+	logPath string
+	p       *proc
+	closed  bool
+}
+
+// Dir returns the server's temporary directory (data and logs).
+func (s *server) Dir() string { return s.dir }
+
+// LogPath returns the server's log file.
+func (s *server) LogPath() string { return s.logPath }
+
+// Stop shuts the server down cleanly (MariaDB: SIGTERM; PostgreSQL: fast
+// shutdown, SIGINT, which ends sessions) and waits for it to exit. Start
+// brings it back with the same data and port.
+func (s *server) Stop() error { return s.halt(s.stopSig) }
+
+// Kill stops the server as a crash would (MariaDB: SIGKILL; PostgreSQL:
+// immediate shutdown without a checkpoint, SIGQUIT) and waits for it to
+// exit. Start recovers it.
+func (s *server) Kill() error { return s.halt(s.killSig) }
+
+func (s *server) halt(sig syscall.Signal) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.p == nil || s.p.exited() {
+		return ErrNotRunning
+	}
+	return s.p.stop(sig, time.Minute)
+}
+
+// Close stops the server and removes its directory.
+func (s *server) Close() error {
+	s.closeKeep(false)
+	return nil
+}
+
+// closeKeep stops the server and removes its directory unless keep.
+func (s *server) closeKeep(keep bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return
+	}
+	s.closed = true
+	if s.p != nil {
+		_ = s.p.stop(s.stopSig, 30*time.Second)
+	}
+	if keep {
+		markKept(s.dir)
+		fmt.Fprintf(os.Stderr, "testenv: kept %s data and logs in %s\n", s.kind, s.dir)
+		return
+	}
+	os.RemoveAll(s.dir)
+}
