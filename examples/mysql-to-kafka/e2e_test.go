@@ -2,18 +2,16 @@ package main
 
 import (
 	"context"
-	"encoding/binary"
 	"fmt"
 	"log/slog"
-	"math"
 	"os"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/sluicecdc/sluice"
 	"github.com/sluicecdc/sluice/checkpoint"
+	"github.com/sluicecdc/sluice/internal/fidelity"
 	"github.com/sluicecdc/sluice/internal/testenv"
 	"github.com/sluicecdc/sluice/pipeline"
 	"github.com/sluicecdc/sluice/sink/kafka"
@@ -29,75 +27,6 @@ var runSeq atomic.Int64
 
 func quiet() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
-func wkbPoint(x, y float64) sluice.Geometry {
-	b := []byte{1, 1, 0, 0, 0}
-	b = binary.LittleEndian.AppendUint64(b, math.Float64bits(x))
-	return binary.LittleEndian.AppendUint64(b, math.Float64bits(y))
-}
-
-type colCase struct {
-	name, typ string
-	sql       [2]string
-	want      [2]any
-}
-
-// fidelityColumns is the MySQL source's fidelity table (SPEC S2): every
-// MySQL type with edge values, and the neutral value the source emits.
-func fidelityColumns() []colCase {
-	utc := func(s string) time.Time {
-		t, err := time.ParseInLocation("2006-01-02 15:04:05.999999", s, time.UTC)
-		if err != nil {
-			panic(err)
-		}
-		return t
-	}
-	big := strings.Repeat("xy", 35000)
-	cols := []colCase{
-		{"ti", "TINYINT", [2]string{"-128", "127"}, [2]any{int64(-128), int64(127)}},
-		{"tiu", "TINYINT UNSIGNED", [2]string{"0", "255"}, [2]any{uint64(0), uint64(255)}},
-		{"si", "SMALLINT", [2]string{"-32768", "32767"}, [2]any{int64(-32768), int64(32767)}},
-		{"siu", "SMALLINT UNSIGNED", [2]string{"0", "65535"}, [2]any{uint64(0), uint64(65535)}},
-		{"mi", "MEDIUMINT", [2]string{"-8388608", "8388607"}, [2]any{int64(-8388608), int64(8388607)}},
-		{"miu", "MEDIUMINT UNSIGNED", [2]string{"0", "16777215"}, [2]any{uint64(0), uint64(16777215)}},
-		{"i", "INT", [2]string{"-2147483648", "2147483647"}, [2]any{int64(math.MinInt32), int64(math.MaxInt32)}},
-		{"iu", "INT UNSIGNED", [2]string{"0", "4294967295"}, [2]any{uint64(0), uint64(math.MaxUint32)}},
-		{"bi", "BIGINT", [2]string{"-9223372036854775808", "9223372036854775807"}, [2]any{int64(math.MinInt64), int64(math.MaxInt64)}},
-		{"biu", "BIGINT UNSIGNED", [2]string{"0", "18446744073709551615"}, [2]any{uint64(0), uint64(math.MaxUint64)}},
-		{"b1", "TINYINT(1)", [2]string{"1", "0"}, [2]any{int64(1), int64(0)}},
-		{"d65", "DECIMAL(65,30)", [2]string{"-99999999999999999999999999999999999.999999999999999999999999999999", "12345678901234567890123456789012345.000000000000000000000000000001"},
-			[2]any{sluice.Decimal("-99999999999999999999999999999999999.999999999999999999999999999999"), sluice.Decimal("12345678901234567890123456789012345.000000000000000000000000000001")}},
-		{"d52", "DECIMAL(5,2)", [2]string{"-0.5", "123.4"}, [2]any{sluice.Decimal("-0.50"), sluice.Decimal("123.40")}},
-		{"d0", "DECIMAL(20,0)", [2]string{"-12345678901234567890", "0"}, [2]any{sluice.Decimal("-12345678901234567890"), sluice.Decimal("0")}},
-		{"f", "FLOAT", [2]string{"3.40282e38", "0.1"}, [2]any{float32(3.40282e38), float32(0.1)}},
-		{"dbl", "DOUBLE", [2]string{"1.7976931348623157e308", "-2.2250738585072014e-308"}, [2]any{math.MaxFloat64, -2.2250738585072014e-308}},
-		{"bit1", "BIT(1)", [2]string{"b'1'", "b'0'"}, [2]any{uint64(1), uint64(0)}},
-		{"bit64", "BIT(64)", [2]string{"x'FFFFFFFFFFFFFFFF'", "x'8000000000000001'"}, [2]any{uint64(math.MaxUint64), uint64(0x8000000000000001)}},
-		{"bit12", "BIT(12)", [2]string{"b'101010101010'", "b'1'"}, [2]any{uint64(0xAAA), uint64(1)}},
-		{"vc", "VARCHAR(20) CHARACTER SET utf8mb4", [2]string{"'héllo 😀'", "''"}, [2]any{"héllo 😀", ""}},
-		{"l1", "VARCHAR(20) CHARACTER SET latin1", [2]string{"'café € ‰'", "'Ñandú'"}, [2]any{"café € ‰", "Ñandú"}},
-		{"ch", "CHAR(5)", [2]string{"'ab'", "'abcde'"}, [2]any{"ab", "abcde"}},
-		{"txt", "MEDIUMTEXT", [2]string{"'日本語テキスト'", "REPEAT('é', 40000)"}, [2]any{"日本語テキスト", strings.Repeat("é", 40000)}},
-		{"bn", "BINARY(4)", [2]string{"x'0102'", "x'00000000'"}, [2]any{[]byte{1, 2, 0, 0}, []byte{0, 0, 0, 0}}},
-		{"vb", "VARBINARY(10)", [2]string{"x'00ff00'", "''"}, [2]any{[]byte{0, 0xff, 0}, []byte{}}},
-		{"bl", "LONGBLOB", [2]string{"REPEAT('xy', 35000)", "x'00'"}, [2]any{[]byte(big), []byte{0}}},
-		{"dd", "DATE", [2]string{"'1000-01-01'", "'9999-12-31'"}, [2]any{sluice.Date{Year: 1000, Month: 1, Day: 1}, sluice.Date{Year: 9999, Month: 12, Day: 31}}},
-		{"dz", "DATE", [2]string{"'0000-00-00'", "'2024-02-29'"}, [2]any{nil, sluice.Date{Year: 2024, Month: 2, Day: 29}}},
-		{"tm", "TIME", [2]string{"'-838:59:59'", "'838:59:59'"}, [2]any{-(838*time.Hour + 59*time.Minute + 59*time.Second), 838*time.Hour + 59*time.Minute + 59*time.Second}},
-		{"tm3", "TIME(3)", [2]string{"'-00:00:00.001'", "'25:30:00.5'"}, [2]any{-time.Millisecond, 25*time.Hour + 30*time.Minute + 500*time.Millisecond}},
-		{"tm6", "TIME(6)", [2]string{"'-12:00:01.000001'", "'00:00:00'"}, [2]any{-(12*time.Hour + time.Second + time.Microsecond), time.Duration(0)}},
-		{"dt0", "DATETIME", [2]string{"'1000-01-01 00:00:00'", "'9999-12-31 23:59:59'"}, [2]any{utc("1000-01-01 00:00:00"), utc("9999-12-31 23:59:59")}},
-		{"dt3", "DATETIME(3)", [2]string{"'2024-02-29 12:34:56.123'", "'1970-01-01 00:00:00.001'"}, [2]any{utc("2024-02-29 12:34:56.123"), utc("1970-01-01 00:00:00.001")}},
-		{"dt6", "DATETIME(6)", [2]string{"'2024-02-29 12:34:56.123456'", "'9999-12-31 23:59:59.999999'"}, [2]any{utc("2024-02-29 12:34:56.123456"), utc("9999-12-31 23:59:59.999999")}},
-		{"ts0", "TIMESTAMP NULL", [2]string{"'2038-01-19 03:14:07'", "'1970-01-01 00:00:01'"}, [2]any{utc("2038-01-19 03:14:07"), utc("1970-01-01 00:00:01")}},
-		{"ts6", "TIMESTAMP(6) NULL", [2]string{"'2038-01-19 03:14:07.999999'", "'2000-03-26 01:30:00.000001'"}, [2]any{utc("2038-01-19 03:14:07.999999"), utc("2000-03-26 01:30:00.000001")}},
-		{"yr", "YEAR", [2]string{"1901", "2155"}, [2]any{int64(1901), int64(2155)}},
-		{"en", "ENUM('a','b','c d','é')", [2]string{"'c d'", "'é'"}, [2]any{"c d", "é"}},
-		{"st", "SET('x','y','z')", [2]string{"'x,z'", "''"}, [2]any{"x,z", ""}},
-		{"js", "JSON", [2]string{`'{"a": [1, 2.5, "x"], "b" : null, "c": "😀"}'`, "'[]'"}, [2]any{sluice.JSON(`{"a":[1,2.5,"x"],"b":null,"c":"😀"}`), sluice.JSON(`[]`)}},
-		{"geo", "GEOMETRY", [2]string{"ST_GeomFromText('POINT(1 2)')", "ST_GeomFromText('POINT(-1.5 1e10)')"}, [2]any{wkbPoint(1, 2), wkbPoint(-1.5, 1e10)}},
-	}
-	return cols
-}
 
 // run starts Replicate in the background; stop cancels it and returns its
 // error.
@@ -158,31 +87,9 @@ func TestTypesEndToEnd(t *testing.T) {
 	my := testenv.MariaDB(t)
 	k := testenv.Kafka(t)
 	db := my.CreateDatabase(t)
-	cols := fidelityColumns()
-	var defs, names []string
-	for _, c := range cols {
-		defs = append(defs, fmt.Sprintf("`%s` %s", c.name, c.typ))
-		names = append(names, "`"+c.name+"`")
-	}
-	my.Exec(t, db, "CREATE TABLE `types` (`id` INT PRIMARY KEY, "+strings.Join(defs, ", ")+")")
-	insert := func(ids ...int) {
-		stmts := []string{"SET SESSION time_zone = '+00:00'", "SET SESSION sql_mode = ''"}
-		for _, id := range ids {
-			var vals []string
-			for _, c := range cols {
-				switch id % 100 {
-				case 1:
-					vals = append(vals, c.sql[0])
-				case 2:
-					vals = append(vals, c.sql[1])
-				default:
-					vals = append(vals, "NULL")
-				}
-			}
-			stmts = append(stmts, fmt.Sprintf("INSERT INTO `types` (`id`, %s) VALUES (%d, %s)", strings.Join(names, ", "), id, strings.Join(vals, ", ")))
-		}
-		my.Exec(t, db, strings.Join(stmts, ";\n"))
-	}
+	cols := fidelity.Columns(time.UTC)
+	my.Exec(t, db, fidelity.CreateTable("types", cols))
+	insert := func(ids ...int) { my.Exec(t, db, fidelity.Insert("types", cols, time.UTC, ids...)) }
 	insert(1, 2, 3)
 	binlogDone := false
 	for _, mode := range []struct {
@@ -238,13 +145,10 @@ func TestTypesEndToEnd(t *testing.T) {
 					t.Fatalf("row %d missing", id)
 				}
 				for i, c := range cols {
-					var want any
-					if base := id % 100; base < 3 {
-						want = c.want[base-1]
-					}
+					want := c.WantFor(int(id))
 					col := table.Columns[i+1]
 					if !sinktest.Equal(col.Type, row[i+1], want) {
-						t.Errorf("row %d column %s (%s): got %s, want %s", id, c.name, c.typ, short(row[i+1]), short(want))
+						t.Errorf("row %d column %s (%s): got %s, want %s", id, c.Name, c.Type, short(row[i+1]), short(want))
 					}
 				}
 			}
