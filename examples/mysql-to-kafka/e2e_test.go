@@ -27,7 +27,6 @@ var runSeq atomic.Int64
 
 func quiet() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
-
 // run starts Replicate in the background; stop cancels it and returns its
 // error.
 type run struct {
