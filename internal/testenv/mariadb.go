@@ -12,7 +12,6 @@ import (
 	"strconv"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/go-sql-driver/mysql"
 )
@@ -270,29 +269,16 @@ func (s *MariaDBServer) MySQL() *MySQL {
 	return &c
 }
 
-// Dir returns the server's temporary directory: data/ (the datadir with
+// Start starts the stopped server again with the same data directory and
+// port and waits until it accepts connections. Starting a running server
 // does nothing.
 func (s *MariaDBServer) Start(ctx context.Context) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return errors.New("testenv: MariaDB server was closed")
-	}
-	if s.p != nil && !s.p.exited() {
-		return nil
-	}
 	args := append([]string{s.args[0], "--port=" + strconv.Itoa(s.port)}, s.args[1:]...)
 	cmd := exec.Command(s.mysqld, args...)
 	cmd.Env = s.env
 	cmd.Dir = s.dir
-	what := fmt.Sprintf("MariaDB on port %d", s.port)
-	p, err := startProc(cmd, what, s.logPath, syscall.SIGKILL)
-	if err != nil {
-		return err
-	}
-	s.p = p
 	root := s.conn.RootDSN("")
-	err = waitReady(ctx, p, what, s.logPath, func(ctx context.Context) error {
+	return s.server.start(ctx, cmd, syscall.SIGKILL, func(ctx context.Context) error {
 		d, err := sql.Open("mysql", root)
 		if err != nil {
 			return err
@@ -300,9 +286,4 @@ func (s *MariaDBServer) Start(ctx context.Context) error {
 		defer d.Close()
 		return d.PingContext(ctx)
 	})
-	if err != nil {
-		_ = p.stop(syscall.SIGKILL, 10*time.Second)
-		return err
-	}
-	return nil
 }

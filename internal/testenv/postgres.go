@@ -316,40 +316,22 @@ func (s *PostgresServer) Postgres() *PostgresConn {
 	return &c
 }
 
-// Dir returns the server's temporary directory: data/, postgres.log and
+// Start starts the stopped server again with the same data directory and
+// port and waits until it accepts connections. Starting a running server
 // does nothing.
 func (s *PostgresServer) Start(ctx context.Context) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return errors.New("testenv: PostgreSQL server was closed")
-	}
-	if s.p != nil && !s.p.exited() {
-		return nil
-	}
 	cmd := exec.Command(s.postgres, append([]string{"-p", strconv.Itoa(s.port)}, s.args...)...)
 	cmd.Dir = s.dir
 	cmd.Env = append(os.Environ(), "LC_ALL=C")
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: s.cred}
-	what := fmt.Sprintf("PostgreSQL on port %d", s.port)
-	p, err := startProc(cmd, what, s.logPath, syscall.SIGQUIT)
-	if err != nil {
-		return err
-	}
-	s.p = p
 	connString := s.conn.ConnString("")
-	err = waitReady(ctx, p, what, s.logPath, func(ctx context.Context) error {
+	return s.server.start(ctx, cmd, syscall.SIGQUIT, func(ctx context.Context) error {
 		c, err := pgx.Connect(ctx, connString)
 		if err != nil {
 			return err
 		}
 		return c.Close(ctx)
 	})
-	if err != nil {
-		_ = p.stop(syscall.SIGQUIT, 10*time.Second)
-		return err
-	}
-	return nil
 }
 
 // Stop shuts the server down (fast shutdown, SIGINT: sessions are ended)

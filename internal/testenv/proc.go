@@ -342,3 +342,28 @@ func (s *server) closeKeep(keep bool) {
 	}
 	os.RemoveAll(s.dir)
 }
+
+// start runs cmd as the server process, unless the server is closed or
+// already running, and waits until ready succeeds; deathSig is sent to the
+// process if this one dies.
+func (s *server) start(ctx context.Context, cmd *exec.Cmd, deathSig syscall.Signal, ready func(context.Context) error) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return fmt.Errorf("testenv: %s server was closed", s.kind)
+	}
+	if s.p != nil && !s.p.exited() {
+		return nil
+	}
+	what := fmt.Sprintf("%s on port %d", s.kind, s.port)
+	p, err := startProc(cmd, what, s.logPath, deathSig)
+	if err != nil {
+		return err
+	}
+	s.p = p
+	if err := waitReady(ctx, p, what, s.logPath, ready); err != nil {
+		_ = p.stop(deathSig, 10*time.Second)
+		return err
+	}
+	return nil
+}
