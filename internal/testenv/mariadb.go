@@ -235,22 +235,8 @@ func StartMariaDB(ctx context.Context, o MariaDBOptions) (*MariaDBServer, error)
 	}
 	s.conn = &MySQL{Host: "127.0.0.1", User: MariaDBUser, Password: randomSecret(), RootUser: "root"}
 
-	for attempt := 0; ; attempt++ {
-		port := o.Port
-		if port == 0 {
-			if port, err = freePort(); err != nil {
-				return nil, err
-			}
-		}
-		s.port = port
-		s.conn.Port = port
-		err = s.Start(ctx)
-		if err == nil {
-			break
-		}
-		if o.Port != 0 || attempt >= 3 || !portInUse(s.logPath) {
-			return nil, err
-		}
+	if err := s.startOnPort(ctx, o.Port, func(p int) { s.conn.Port = p }, s.Start); err != nil {
+		return nil, err
 	}
 	quoted := "'" + MariaDBUser + "'@'%'"
 	if err := s.conn.exec("",

@@ -289,22 +289,8 @@ func StartPostgres(ctx context.Context, o PostgresOptions) (*PostgresServer, err
 	}
 	s.args = append(s.args, o.ExtraArgs...)
 
-	for attempt := 0; ; attempt++ {
-		port := o.Port
-		if port == 0 {
-			if port, err = freePort(); err != nil {
-				return nil, err
-			}
-		}
-		s.port = port
-		s.conn.Port = port
-		err = s.Start(ctx)
-		if err == nil {
-			break
-		}
-		if o.Port != 0 || attempt >= 3 || !portInUse(s.logPath) {
-			return nil, err
-		}
+	if err := s.startOnPort(ctx, o.Port, func(p int) { s.conn.Port = p }, s.Start); err != nil {
+		return nil, err
 	}
 	ok = true
 	return s, nil

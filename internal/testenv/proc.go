@@ -367,3 +367,24 @@ func (s *server) start(ctx context.Context, cmd *exec.Cmd, deathSig syscall.Sign
 	}
 	return nil
 }
+
+// startOnPort gives the server port (0: a free one), tells setPort, and
+// starts it; if another process took a free port between the pick and the
+// start, it tries a new one, up to three times.
+func (s *server) startOnPort(ctx context.Context, port int, setPort func(int), start func(context.Context) error) error {
+	for attempt := 0; ; attempt++ {
+		p := port
+		if p == 0 {
+			var err error
+			if p, err = freePort(); err != nil {
+				return err
+			}
+		}
+		s.port = p
+		setPort(p)
+		err := start(ctx)
+		if err == nil || port != 0 || attempt >= 3 || !portInUse(s.logPath) {
+			return err
+		}
+	}
+}
