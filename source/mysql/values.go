@@ -119,10 +119,7 @@ func (c *conv) fromSnapshot(v any) (any, error) {
 		}
 	case sluice.KindJSON:
 		if x, ok := v.([]byte); ok {
-			if c.canonJSON {
-				return canonicalJSON(x)
-			}
-			return compactJSON(x)
+			return c.json(x)
 		}
 	case sluice.KindGeometry:
 		if x, ok := v.([]byte); ok {
@@ -142,6 +139,15 @@ func (c *conv) fromSnapshot(v any) (any, error) {
 		}
 	}
 	return nil, c.bad(v)
+}
+
+// json normalizes a document the same way on both paths: MySQL binary JSON
+// in one canonical form, MariaDB text JSON compacted.
+func (c *conv) json(b []byte) (any, error) {
+	if c.canonJSON {
+		return canonicalJSON(b)
+	}
+	return compactJSON(b)
 }
 
 // fromBinlog converts a value decoded by go-mysql (ParseTime on, UseDecimal
@@ -260,10 +266,7 @@ func (c *conv) fromBinlog(v any) (any, error) {
 		if c.latin1 { // MariaDB JSON declared on a latin1 LONGTEXT
 			b = []byte(latin1ToUTF8(b))
 		}
-		if c.canonJSON {
-			return canonicalJSON(b)
-		}
-		return compactJSON(b)
+		return c.json(b)
 	case sluice.KindGeometry:
 		if x, ok := v.([]byte); ok {
 			return stripSRID(x), nil
