@@ -71,7 +71,7 @@ func (e emitter) Emit(c sluice.Change) error {
 			return sluice.Permanent(err)
 		}
 		var out []sluice.Change
-		if out, err = ch.apply(c, b.Changes); err != nil {
+		if out, err = ch.Map(c, b.Changes); err != nil {
 			b.Changes = b.Changes[:start]
 			return sluice.Permanent(fmt.Errorf("pipeline %q: transforming a %s change of %s: %w", p.cfg.Name, c.Op, c.Table.ID, err))
 		}
@@ -305,29 +305,48 @@ func (q *queue) pop(ctx context.Context) (*batch, bool) {
 	}
 }
 
-// chain is the bound transforms for one source table version.
-type chain struct {
-	mappers []transform.Mapper
-	out     *sluice.Table // output table; nil when the transforms drop it
-	a, b    []sluice.Change
-}
-
-// chainFor returns the bound chain for t, binding it on first use.
+// chainFor returns the transforms bound to t, binding them on first use.
 // Called with p.mu held.
-func (p *Pipeline) chainFor(t *sluice.Table) (*chain, error) {
+func (p *Pipeline) chainFor(t *sluice.Table) (transform.Mapper, error) {
 	if t == p.lastTable {
 		return p.lastChain, nil
 	}
-	ch, ok := p.chains[t]
+	m, ok := p.chains[t]
 	if !ok {
 		var err error
-		if ch, err = bindChain(p.cfg.Transforms, t); err != nil {
-			return nil, fmt.Errorf("pipeline %q: %w", p.cfg.Name, err)
+		if m, err = p.transform.Bind(t); err != nil {
+			return nil, fmt.Errorf("pipeline %q: table %s: %w", p.cfg.Name, t.ID, err)
 		}
-		p.chains[t] = ch
+		p.chains[t] = m
 	}
-	p.lastTable, p.lastChain = t, ch
-	return ch, nil
+	p.lastTable, p.lastChain = t, m
+	return m, nil
+}
+
+// mapTables maps source tables through the transforms, keeping one entry
+// per output table version and leaving out tables the transforms drop.
+// failed, if set, is told of each table that the transforms do not fit;
+// otherwise the first such error is returned.
+func (p *Pipeline) mapTables(tables []*sluice.Table, failed func(*sluice.Table, error)) ([]*sluice.Table, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var out []*sluice.Table
+	seen := make(map[*sluice.Table]bool)
+	for _, t := range tables {
+		m, err := p.chainFor(t)
+		if err != nil {
+			if failed == nil {
+				return nil, err
+			}
+			failed(t, err)
+			continue
+		}
+		if o := m.Table(); o != nil && !seen[o] {
+			seen[o] = true
+			out = append(out, o)
+		}
+	}
+	return out, nil
 }
 
 // mapOldTables rewrites OldTable of transformed schema changes to the
@@ -337,54 +356,11 @@ func (p *Pipeline) mapOldTables(out []sluice.Change) error {
 		if out[i].OldTable == nil || len(p.cfg.Transforms) == 0 {
 			continue
 		}
-		ch, err := p.chainFor(out[i].OldTable)
+		m, err := p.chainFor(out[i].OldTable)
 		if err != nil {
 			return err
 		}
-		out[i].OldTable = ch.out
+		out[i].OldTable = m.Table()
 	}
 	return nil
-}
-
-func bindChain(ts []transform.Transform, t *sluice.Table) (*chain, error) {
-	ch := &chain{out: t}
-	cur := t
-	for i, tr := range ts {
-		m, err := tr.Bind(cur)
-		if err != nil {
-			return nil, fmt.Errorf("transform %d (%T) on table %s: %w", i, tr, cur.ID, err)
-		}
-		ch.mappers = append(ch.mappers, m)
-		if cur = m.Table(); cur == nil {
-			break
-		}
-	}
-	ch.out = cur
-	return ch, nil
-}
-
-// apply appends what c becomes after every transform to out.
-func (ch *chain) apply(c sluice.Change, out []sluice.Change) ([]sluice.Change, error) {
-	if len(ch.mappers) == 0 {
-		return append(out, c), nil
-	}
-	in := append(ch.a[:0], c)
-	for _, m := range ch.mappers {
-		next := ch.b[:0]
-		var err error
-		for j := range in {
-			if next, err = m.Map(in[j], next); err != nil {
-				return out, err
-			}
-		}
-		ch.a, ch.b = next, in
-		in = next
-		if len(in) == 0 {
-			break
-		}
-	}
-	out = append(out, in...)
-	clear(ch.a)
-	clear(ch.b)
-	return out, nil
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/sluicecdc/sluice/internal/retry"
 	"github.com/sluicecdc/sluice/sink"
 	"github.com/sluicecdc/sluice/source"
+	"github.com/sluicecdc/sluice/transform"
 )
 
 // ErrStopped is returned by the pipeline's Emit to a source once the
@@ -70,9 +71,10 @@ type Pipeline struct {
 	cur         *batch
 	seq         uint64
 	free        []*batch
-	chains      map[*sluice.Table]*chain
+	transform   transform.Transform // the configured transforms, chained
+	chains      map[*sluice.Table]transform.Mapper
 	lastTable   *sluice.Table
-	lastChain   *chain
+	lastChain   transform.Mapper
 	scratch     []sluice.Change
 	maxBuffered int // most changes ever held (Stats)
 	queues      []*queue
@@ -90,14 +92,15 @@ func New(cfg Config) (*Pipeline, error) {
 		return nil, err
 	}
 	p := &Pipeline{
-		cfg:      cfg,
-		log:      cfg.Logger.With("pipeline", cfg.Name),
-		src:      cfg.Source,
-		stop:     make(chan struct{}),
-		halt:     make(chan struct{}),
-		resumed:  make(chan struct{}),
-		released: make(chan struct{}),
-		chains:   make(map[*sluice.Table]*chain),
+		cfg:       cfg,
+		log:       cfg.Logger.With("pipeline", cfg.Name),
+		src:       cfg.Source,
+		stop:      make(chan struct{}),
+		halt:      make(chan struct{}),
+		resumed:   make(chan struct{}),
+		released:  make(chan struct{}),
+		transform: transform.Chain(cfg.Transforms...),
+		chains:    make(map[*sluice.Table]transform.Mapper),
 	}
 	close(p.resumed)
 	p.cur = p.newBatch()
@@ -451,27 +454,13 @@ func (p *Pipeline) syncSchema(ctx context.Context) error {
 }
 
 // mappedTables resolves the source's tables and maps them through the
-// transforms, dropping tables the transforms drop and merging duplicates.
+// transforms.
 func (p *Pipeline) mappedTables(ctx context.Context) ([]*sluice.Table, error) {
 	tables, err := p.src.Tables(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("pipeline %q: resolving source tables: %w", p.cfg.Name, err)
 	}
-	var out []*sluice.Table
-	seen := make(map[*sluice.Table]bool)
-	for _, t := range tables {
-		p.mu.Lock()
-		ch, err := p.chainFor(t)
-		p.mu.Unlock()
-		if err != nil {
-			return nil, err
-		}
-		if ch.out != nil && !seen[ch.out] {
-			seen[ch.out] = true
-			out = append(out, ch.out)
-		}
-	}
-	return out, nil
+	return p.mapTables(tables, nil)
 }
 
 // closeAll closes the source and the sinks.

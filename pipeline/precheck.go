@@ -29,20 +29,10 @@ func (p *Pipeline) Precheck(ctx context.Context) *sluice.Report {
 	} else {
 		r.Add(sluice.Check{Item: fmt.Sprintf("source tables (%d)", len(tables)), Status: sluice.StatusOK})
 	}
-	var mapped []*sluice.Table
-	seen := make(map[*sluice.Table]bool)
-	for _, t := range tables {
-		ch, err := bindChain(p.cfg.Transforms, t)
-		if err != nil {
-			r.Add(sluice.Check{Item: "transforms for table " + t.ID.String(), Status: sluice.StatusFail, Cause: err.Error(),
-				Remedy: "fix the transform configuration for this table or exclude the table"})
-			continue
-		}
-		if ch.out != nil && !seen[ch.out] {
-			seen[ch.out] = true
-			mapped = append(mapped, ch.out)
-		}
-	}
+	mapped, _ := p.mapTables(tables, func(t *sluice.Table, err error) {
+		r.Add(sluice.Check{Item: "transforms for table " + t.ID.String(), Status: sluice.StatusFail, Cause: err.Error(),
+			Remedy: "fix the transform configuration for this table or exclude the table"})
+	})
 	if _, err := p.cfg.Checkpoints.Load(ctx, p.cfg.Name); err != nil {
 		r.Add(sluice.Check{Item: "checkpoint store", Status: sluice.StatusFail, Cause: err.Error(),
 			Remedy: "make the checkpoint store readable, or remove the damaged checkpoint to start over"})
