@@ -29,6 +29,7 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -120,7 +121,7 @@ func Run(ctx context.Context, w io.Writer, o Options) error {
 		}
 	}
 
-	fmt.Fprintf(w, "== MySQL → PostgreSQL (MariaDB 10.11 → PostgreSQL 15, private servers, %d cores) ==\n", cores())
+	fmt.Fprintf(w, "== MySQL → PostgreSQL (MariaDB 10.11 → PostgreSQL 15, private servers, %d cores) ==\n", runtime.NumCPU())
 	t0 := time.Now()
 	if err := sysbench(ctx, m, o, "prepare", "--table-size="+strconv.Itoa(o.Rows)); err != nil {
 		return err
@@ -164,17 +165,6 @@ func Run(ctx context.Context, w io.Writer, o Options) error {
 	// 3. Live.
 	fmt.Fprintf(w, "\nLive: sysbench oltp_write_only, %d threads, max rate, %s\n", o.SysbenchThr, o.LiveFor)
 	return live(ctx, w, env, m, pc, o)
-}
-
-func cores() int {
-	n := 0
-	data, _ := os.ReadFile("/proc/cpuinfo")
-	for _, l := range strings.Split(string(data), "\n") {
-		if strings.HasPrefix(l, "processor") {
-			n++
-		}
-	}
-	return n
 }
 
 func sysbench(ctx context.Context, m *testenv.MySQL, o Options, cmd string, extra ...string) error {
